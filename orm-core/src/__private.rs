@@ -1,0 +1,233 @@
+//! Items used by the code `#[derive(Model)]` generates. Not a public API.
+
+pub use crate::meta::{FieldMeta, ModelMeta, OnDelete, RelationMeta};
+pub use crate::registry::ModelEntry;
+pub use crate::related::{reverse_forget, reverse_get, reverse_require, reverse_set};
+pub use crate::render::LoadPlan;
+pub use crate::sqlcache::SqlCache;
+pub use crate::validate::check_text;
+pub use inventory;
+pub use rusqlite;
+pub use std::sync::OnceLock;
+
+use rusqlite::types::Value;
+use rusqlite::Row;
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::model::{DynModel, Model};
+use crate::related::OneToOne;
+
+/// Reads column `idx` into a field, naming model and field on failure.
+#[inline]
+pub fn read<T: rusqlite::types::FromSql>(
+    row: &Row<'_>,
+    idx: &mut usize,
+    meta: &'static ModelMeta,
+    field: usize,
+) -> Result<T> {
+    let i = *idx;
+    *idx += 1;
+    row.get::<_, T>(i).map_err(|e| field_error(meta, field, e))
+}
+
+/// Skips one column (an implicit parent pointer, read through the parent).
+#[inline]
+pub fn skip(idx: &mut usize) {
+    *idx += 1;
+}
+
+fn field_error(meta: &'static ModelMeta, field: usize, e: rusqlite::Error) -> Error {
+    let f = &meta.fields[field];
+    let reason = match &e {
+        rusqlite::Error::InvalidColumnType(_, _, ty) => {
+            if *ty == rusqlite::types::Type::Null {
+                "NULL in a field that is not an Option".to_string()
+            } else {
+                format!("stored value has SQLite type {ty}")
+            }
+        }
+        rusqlite::Error::IntegralValueOutOfRange(_, v) => format!("integer {v} out of range"),
+        rusqlite::Error::FromSqlConversionFailure(_, ty, err) => format!("{err} (stored as {ty})"),
+        other => other.to_string(),
+    };
+    Error::FieldValue {
+        model: meta.name,
+        field: f.name,
+        table: meta.table,
+        column: f.column,
+        reason,
+    }
+}
+
+/// Binds one parameter.
+#[inline]
+pub fn bind<T: rusqlite::ToSql + ?Sized>(
+    stmt: &mut rusqlite::Statement<'_>,
+    idx: &mut usize,
+    value: &T,
+) -> Result<()> {
+    stmt.raw_bind_parameter(*idx, value).map_err(Error::from_sqlite)?;
+    *idx += 1;
+    Ok(())
+}
+
+/// A value as an owned [`Value`].
+#[inline]
+pub fn value<T: rusqlite::ToSql + ?Sized>(v: &T) -> Value {
+    crate::query::to_value(v)
+}
+
+/// The runtime loader stored in [`ModelMeta::load`].
+pub fn load_dyn<M: Model>(row: &Row<'_>, idx: &mut usize) -> Result<Box<dyn DynModel>> {
+    Ok(Box::new(M::__from_row(row, idx)?))
+}
+
+/// Saves a multi-table parent chain (the generated `__save_parents`).
+pub fn save_chain<P: Model>(db: &Db, parent: &mut P, raw: bool) -> Result<bool> {
+    crate::save::save_chain(db, parent, raw)
+}
+
+/// `select_related` fill for a nullable relation.
+pub fn fill_opt<T: Model>(
+    slot: &mut Option<OneToOne<T>>,
+    db: &Db,
+    row: &Row<'_>,
+    idx: &mut usize,
+    plan: &LoadPlan,
+) -> Result<()> {
+    match slot {
+        Some(rel) => rel.__fill(db, row, idx, plan),
+        None => {
+            *idx += crate::related::total_width(plan);
+            Ok(())
+        }
+    }
+}
+
+/// Prepare hook for a nullable relation.
+pub fn prepare_opt<T: Model>(
+    slot: &mut Option<OneToOne<T>>,
+    op: &'static str,
+    model: &'static ModelMeta,
+    field: &'static str,
+    to_field: Option<&'static str>,
+) -> Result<()> {
+    match slot {
+        Some(rel) => rel.__prepare(op, model, field, to_field),
+        None => Ok(()),
+    }
+}
+
+/// Text view of a field value for `max_length`/blank validation.
+pub trait TextField {
+    /// The text, `None` for NULL.
+    fn text(&self) -> Option<&str>;
+}
+
+impl TextField for String {
+    fn text(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl<T: TextField> TextField for Option<T> {
+    fn text(&self) -> Option<&str> {
+        self.as_ref().and_then(TextField::text)
+    }
+}
+
+/// The SQL type of a Rust field type, as Django names it on SQLite.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored in a model field",
+    label = "unsupported field type",
+    note = "fields may be integers, f32/f64, bool, String, Vec<u8>, an Option of one of these, or OneToOne<T>"
+)]
+pub trait SqlType {
+    /// The column type (`integer`, `text`...).
+    const SQL_TYPE: &'static str;
+    /// True for `Option<T>`.
+    const NULLABLE: bool = false;
+    /// True for text types (`max_length` allowed).
+    const TEXT: bool = false;
+}
+
+macro_rules! sql_type {
+    ($($t:ty => $s:expr),* $(,)?) => {$(
+        impl SqlType for $t { const SQL_TYPE: &'static str = $s; }
+    )*};
+}
+sql_type!(i8 => "smallint", i16 => "smallint", i32 => "integer", i64 => "integer",
+    u8 => "smallint unsigned", u16 => "integer unsigned", u32 => "integer unsigned",
+    f32 => "real", f64 => "real", bool => "bool", Vec<u8> => "BLOB");
+
+impl SqlType for String {
+    const SQL_TYPE: &'static str = "text";
+    const TEXT: bool = true;
+}
+
+impl<T: SqlType> SqlType for Option<T> {
+    const SQL_TYPE: &'static str = T::SQL_TYPE;
+    const NULLABLE: bool = true;
+    const TEXT: bool = T::TEXT;
+}
+
+impl<T: Model> SqlType for OneToOne<T> {
+    const SQL_TYPE: &'static str = "";
+}
+
+/// `varchar(n)` for text with a `max_length`, else the type's own.
+pub const fn text_type(max_len_type: &'static str, base: &'static str, is_text: bool) -> &'static str {
+    if is_text && !max_len_type.is_empty() {
+        max_len_type
+    } else {
+        base
+    }
+}
+
+/// Skips the columns of a `select_related` plan that has nowhere to go.
+pub fn skip_plan(idx: &mut usize, plan: &LoadPlan) {
+    *idx += crate::related::total_width(plan);
+}
+
+/// A primary-key field's value, `None` when unset.
+pub fn pk_value<T: rusqlite::ToSql + ?Sized>(v: &T) -> Option<Value> {
+    match crate::query::to_value(v) {
+        Value::Null => None,
+        v => Some(v),
+    }
+}
+
+/// A field that can hold a primary key written back by save or cleared by delete.
+pub trait PkSlot {
+    /// Stores `pk` (or clears it when the type allows).
+    fn set_pk(&mut self, pk: Option<Value>);
+}
+
+impl<T: rusqlite::types::FromSql> PkSlot for Option<T> {
+    fn set_pk(&mut self, pk: Option<Value>) {
+        *self = pk.and_then(|v| T::column_result((&v).into()).ok());
+    }
+}
+
+impl<T: Model> PkSlot for OneToOne<T> {
+    fn set_pk(&mut self, pk: Option<Value>) {
+        match pk {
+            Some(v) => self.set_key(v),
+            None => self.set_key(Value::Null),
+        }
+    }
+}
+
+macro_rules! pk_slot_plain {
+    ($($t:ty),*) => {$(
+        impl PkSlot for $t {
+            fn set_pk(&mut self, pk: Option<Value>) {
+                if let Some(v) = pk.and_then(|v| <$t as rusqlite::types::FromSql>::column_result((&v).into()).ok()) {
+                    *self = v;
+                }
+            }
+        }
+    )*};
+}
+pk_slot_plain!(i64, i32, String, Vec<u8>);

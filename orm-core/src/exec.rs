@@ -1,0 +1,308 @@
+//! Running queries: map rows to models, count, update, stream.
+
+use rusqlite::types::Value;
+use rusqlite::{CachedStatement, Row};
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::query::{Col, QuerySet, Target};
+use crate::related::fill_child;
+use crate::render::{quote, LoadPlan};
+
+fn map_row<M: Model>(db: &Db, row: &Row<'_>, plan: &LoadPlan) -> Result<M> {
+    let mut idx = 0;
+    let mut obj = M::__from_row(row, &mut idx)?;
+    for child in &plan.children {
+        fill_child(db, &mut obj, row, &mut idx, child)?;
+    }
+    Ok(obj)
+}
+
+impl<M: Model> QuerySet<M> {
+    /// Runs the query and returns every matching instance.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] for a bad lookup, [`Error::FieldValue`] when a stored
+    /// value does not fit its field, [`Error::NoSuchTable`] before `migrate`.
+    pub fn all(&self, db: &Db) -> Result<Vec<M>> {
+        let sel = crate::render::select(M::META, &self.spec)?;
+        let mut stmt = db.prepare(&sel.sql)?;
+        bind_all(&mut stmt, &sel.params)?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(Error::from_sqlite)? {
+            out.push(map_row::<M>(db, row, &sel.plan)?);
+        }
+        Ok(out)
+    }
+
+    /// Prepares the query for streaming: [`Stream::iter`] then yields one
+    /// instance at a time, holding one row in memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[model(app = "docs")]
+    /// # pub struct Tick { pub id: Option<i64>, pub n: i64 }
+    /// let db = Db::open_in_memory()?;
+    /// db.migrate()?;
+    /// for n in 0..3 { Tick { id: None, n }.save(&db)?; }
+    /// let mut stream = Tick::objects().order_by("n").stream(&db)?;
+    /// let mut sum = 0;
+    /// for tick in stream.iter() {
+    ///     sum += tick?.n;
+    /// }
+    /// assert_eq!(sum, 3);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::all`].
+    pub fn stream<'db>(&self, db: &'db Db) -> Result<Stream<'db, M>> {
+        let sel = crate::render::select(M::META, &self.spec)?;
+        let mut stmt = db.prepare(&sel.sql)?;
+        bind_all(&mut stmt, &sel.params)?;
+        Ok(Stream {
+            db,
+            stmt,
+            plan: sel.plan,
+            _m: std::marker::PhantomData,
+        })
+    }
+
+    /// The first instance (by the query's ordering, else by primary key).
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::all`].
+    pub fn first(&self, db: &Db) -> Result<Option<M>> {
+        let mut qs = self.clone();
+        if qs.spec.order.is_empty() {
+            qs.spec.order.push(crate::query::Order::by("pk"));
+        }
+        qs.spec.limit = Some(1);
+        Ok(qs.all(db)?.into_iter().next())
+    }
+
+    /// The one matching instance.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DoesNotExist`] or [`Error::MultipleObjectsReturned`].
+    pub fn get(&self, db: &Db) -> Result<M> {
+        let mut qs = self.clone();
+        if qs.spec.limit.is_none() {
+            qs.spec.limit = Some(21);
+        }
+        let mut found = qs.all(db)?;
+        match found.len() {
+            0 => Err(Error::DoesNotExist { model: M::META.name }),
+            1 => Ok(found.remove(0)),
+            n => {
+                let count = if n < 21 { n } else { self.count(db)? as usize };
+                Err(Error::MultipleObjectsReturned {
+                    model: M::META.name,
+                    count,
+                })
+            }
+        }
+    }
+
+    /// How many rows match.
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::all`].
+    pub fn count(&self, db: &Db) -> Result<u64> {
+        let (sql, params) = crate::render::aggregate(M::META, &self.spec, false)?;
+        let mut stmt = db.prepare(&sql)?;
+        bind_all(&mut stmt, &params)?;
+        let mut rows = stmt.raw_query();
+        let row = rows.next().map_err(Error::from_sqlite)?.ok_or(Error::DoesNotExist {
+            model: M::META.name,
+        })?;
+        Ok(row.get::<_, i64>(0)? as u64)
+    }
+
+    /// True when at least one row matches.
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::all`].
+    pub fn exists(&self, db: &Db) -> Result<bool> {
+        let (sql, params) = crate::render::aggregate(M::META, &self.spec, true)?;
+        let mut stmt = db.prepare(&sql)?;
+        bind_all(&mut stmt, &params)?;
+        let mut rows = stmt.raw_query();
+        Ok(rows.next().map_err(Error::from_sqlite)?.is_some())
+    }
+
+    /// Sets columns on every matching row in one statement per table (Django's
+    /// `QuerySet.update`), without hooks. Returns the number of rows matched.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] for a column that does not belong to `M`,
+    /// [`Error::Integrity`] for constraint violations.
+    pub fn update(&self, db: &Db, values: Vec<(Col<M>, Value)>) -> Result<u64> {
+        if self.spec.limit.is_some() || self.spec.offset.is_some() {
+            return Err(Error::Usage(
+                "Cannot update a query once a slice has been taken.".into(),
+            ));
+        }
+        let mut by_depth: Vec<Vec<(&'static str, Value)>> = Vec::new();
+        for (col, v) in values {
+            let (path, depth, field) = col.target().resolve(M::META)?;
+            if !path.steps.is_empty() {
+                return Err(Error::Field {
+                    message: format!(
+                        "Cannot update model field {} (only non-relations and foreign keys permitted).",
+                        field.name
+                    ),
+                });
+            }
+            if by_depth.len() <= depth {
+                by_depth.resize_with(depth + 1, Vec::new);
+            }
+            by_depth[depth].push((field.column, v));
+        }
+        db.atomic(|db| {
+            let (keys_sql, key_params) = crate::render::keys_subquery(M::META, &self.spec)?;
+            let mut matched = 0u64;
+            for (depth, sets) in by_depth.iter().enumerate() {
+                if sets.is_empty() {
+                    continue;
+                }
+                let m = M::META.ancestor(depth);
+                let mut sql = format!("UPDATE {} SET ", quote(m.table));
+                let mut params = Vec::new();
+                for (i, (c, v)) in sets.iter().enumerate() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&quote(c));
+                    sql.push_str(" = ?");
+                    params.push(v.clone());
+                }
+                sql.push_str(&format!(
+                    " WHERE {} IN ({keys_sql})",
+                    quote(m.pk_field().column)
+                ));
+                params.extend(key_params.iter().cloned());
+                matched = db.execute(&sql, &params)? as u64;
+                db.wrote(m);
+            }
+            Ok(matched)
+        })
+    }
+
+    /// Deletes every matching row with the full `on_delete` collector, in one
+    /// transaction (Django's `QuerySet.delete`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Usage`] after `limit`/`offset`; [`Error::Protected`],
+    /// [`Error::Restricted`], or a hook's error (nothing is deleted then).
+    pub fn delete(&self, db: &Db) -> Result<crate::delete::Deleted> {
+        if self.spec.limit.is_some() || self.spec.offset.is_some() {
+            return Err(Error::Usage("Cannot use 'limit' or 'offset' with delete().".into()));
+        }
+        crate::delete::delete_query(db, M::META, &self.spec)
+    }
+
+    /// The primary keys of every matching row.
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::all`].
+    pub fn pks(&self, db: &Db) -> Result<Vec<Value>> {
+        let (sql, params) = crate::render::keys_subquery(M::META, &self.spec)?;
+        let mut stmt = db.prepare(&sql)?;
+        bind_all(&mut stmt, &params)?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(Error::from_sqlite)? {
+            out.push(row.get::<_, Value>(0)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Binds `params` to `stmt` (1-based).
+pub(crate) fn bind_all(stmt: &mut CachedStatement<'_>, params: &[Value]) -> Result<()> {
+    for (i, p) in params.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, p).map_err(Error::from_sqlite)?;
+    }
+    Ok(())
+}
+
+/// A prepared query whose rows are read one at a time; see [`QuerySet::stream`].
+pub struct Stream<'db, M> {
+    db: &'db Db,
+    stmt: CachedStatement<'db>,
+    plan: LoadPlan,
+    _m: std::marker::PhantomData<fn() -> M>,
+}
+
+impl<M: Model> Stream<'_, M> {
+    /// Iterates the rows; each item holds only its own row.
+    pub fn iter(&mut self) -> impl Iterator<Item = Result<M>> + '_ {
+        let db = self.db;
+        let plan = &self.plan;
+        let mut rows = self.stmt.raw_query();
+        let mut done = false;
+        std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            match rows.next() {
+                Ok(Some(row)) => Some(map_row::<M>(db, row, plan)),
+                Ok(None) => {
+                    done = true;
+                    None
+                }
+                Err(e) => {
+                    done = true;
+                    Some(Err(Error::from_sqlite(e)))
+                }
+            }
+        })
+    }
+
+    /// Calls `f` for every row.
+    ///
+    /// # Errors
+    ///
+    /// The first error of a row or of `f`.
+    pub fn for_each(&mut self, mut f: impl FnMut(M) -> Result<()>) -> Result<()> {
+        for item in self.iter() {
+            f(item?)?;
+        }
+        Ok(())
+    }
+}
+
+/// Target of a column, used by `order_by(Col)`.
+impl<M: Model> From<Col<M>> for Target {
+    fn from(c: Col<M>) -> Self {
+        c.target().clone()
+    }
+}
+
+/// `exists()` for a model known only by its metadata.
+pub(crate) fn exists_dyn(db: &Db, model: &'static crate::meta::ModelMeta, q: crate::query::Q) -> Result<bool> {
+    let spec = crate::query::Spec {
+        filter: Some(q),
+        ..Default::default()
+    };
+    let (sql, params) = crate::render::aggregate(model, &spec, true)?;
+    let mut stmt = db.prepare(&sql)?;
+    bind_all(&mut stmt, &params)?;
+    let mut rows = stmt.raw_query();
+    Ok(rows.next().map_err(Error::from_sqlite)?.is_some())
+}

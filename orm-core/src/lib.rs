@@ -1,0 +1,90 @@
+//! # orm-core
+//!
+//! Django's one-to-one relationship model over SQLite: `#[derive(Model)]`
+//! structs, `#[one_to_one(...)]` fields that become UNIQUE foreign keys with
+//! forward and reverse accessors, a typed query builder with joins across
+//! relations, the deletion collector with every `on_delete` rule, and
+//! multi-table inheritance.
+//!
+//! ```
+//! use orm_core::prelude::*;
+//!
+//! #[derive(Model, Debug, Clone)]
+//! #[model(app = "auth")]
+//! pub struct User {
+//!     pub id: Option<i64>,
+//!     #[field(unique, max_length = 150)]
+//!     pub username: String,
+//!     pub is_staff: bool,
+//! }
+//!
+//! #[derive(Model, Debug, Clone)]
+//! #[model(app = "app")]
+//! pub struct Profile {
+//!     pub id: Option<i64>,
+//!     #[one_to_one(on_delete = "cascade", related_name = "profile")]
+//!     pub user: OneToOne<User>,
+//!     pub bio: Option<String>,
+//! }
+//!
+//! let db = Db::open_in_memory()?;
+//! db.migrate()?;
+//! let mut u = User { id: None, username: "johndoe".into(), is_staff: false };
+//! u.save(&db)?;
+//! let mut p = Profile { id: None, user: OneToOne::to(&u), bio: Some("Hello".into()) };
+//! p.save(&db)?;
+//!
+//! assert_eq!(p.user.get(&db)?.username, "johndoe");       // forward, cached: no query
+//! assert_eq!(u.profile(&db)?.bio.as_deref(), Some("Hello")); // reverse
+//!
+//! let rows = Profile::objects()
+//!     .filter(Profile::user().then(User::username()).eq("johndoe"))
+//!     .select_related(Profile::user())
+//!     .all(&db)?;
+//! assert_eq!(rows.len(), 1);
+//!
+//! let deleted = u.delete(&db)?;
+//! assert_eq!(deleted.to_string(), r#"(2, {"app.Profile": 1, "auth.User": 1})"#);
+//! # Ok::<(), orm_core::Error>(())
+//! ```
+//!
+//! See the README for the tour and ARCHITECTURE.md for how it is built.
+
+// Lets the derive's absolute `::orm_core::` paths work inside this crate's tests.
+#[allow(unused_extern_crates)] // used by derive output in this crate's own tests
+extern crate self as orm_core;
+
+mod db;
+pub mod delete;
+mod error;
+mod exec;
+pub mod meta;
+mod model;
+pub mod query;
+pub mod registry;
+mod related;
+pub mod render;
+mod save;
+pub mod schema;
+mod signals;
+mod sqlcache;
+mod validate;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use db::{Captured, Db};
+pub use delete::Deleted;
+pub use error::{Blocker, Constraint, Error, Result, ValidationErrors};
+pub use exec::Stream;
+pub use meta::OnDelete;
+pub use model::{DynModel, Model};
+pub use orm_derive::Model;
+pub use query::{Col, Order, QuerySet, Rel, Q};
+pub use related::OneToOne;
+pub use rusqlite::types::Value;
+
+/// Everything a model file needs: `use orm_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Db, Deleted, Error, Model, OneToOne, Order, QuerySet, Result, Value, Q};
+}

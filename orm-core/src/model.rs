@@ -1,0 +1,256 @@
+//! The [`Model`] trait implemented by `#[derive(Model)]`, and the instance
+//! operations: save, delete, refresh, get.
+
+use std::any::Any;
+
+use rusqlite::types::Value;
+use rusqlite::Row;
+
+use crate::db::Db;
+use crate::delete::Deleted;
+use crate::error::{Error, Result};
+use crate::meta::{FieldMeta, ModelMeta};
+use crate::query::QuerySet;
+use crate::render::LoadPlan;
+
+/// A database model. Implemented by `#[derive(Model)]`; the `__`-prefixed
+/// methods are the derive's contract with the runtime and not meant to be
+/// called directly.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model",
+    label = "this type needs `#[derive(Model)]`",
+    note = "one-to-one relations and parent links can only point at types that derive `Model`"
+)]
+pub trait Model: Clone + Sized + 'static {
+    /// The model's metadata.
+    const META: &'static ModelMeta;
+
+    /// The primary key, `None` while unsaved. For a multi-table child this is
+    /// the parent's key.
+    fn pk(&self) -> Option<Value>;
+
+    /// Sets the primary key at every level of the inheritance chain.
+    fn set_pk(&mut self, pk: Option<Value>);
+
+    /// The value of a field of this model or an ancestor, by Rust name (a
+    /// relation gives its key). `None` for an unknown name.
+    fn value_of(&self, field: &str) -> Option<Value>;
+
+    #[doc(hidden)]
+    fn __from_row(row: &Row<'_>, idx: &mut usize) -> Result<Self>;
+
+    #[doc(hidden)]
+    /// Binds this model's own-table columns in `META.fields` order, from
+    /// parameter index `start` (1-based), skipping the primary key unless
+    /// `with_pk`. Returns the next index.
+    fn __bind_local(
+        &self,
+        stmt: &mut rusqlite::Statement<'_>,
+        start: usize,
+        with_pk: bool,
+    ) -> Result<usize>;
+
+    #[doc(hidden)]
+    /// Saves the ancestor tables (multi-table inheritance); returns true when
+    /// a parent row was inserted.
+    fn __save_parents(&mut self, _db: &Db, _raw: bool) -> Result<bool> {
+        Ok(false)
+    }
+
+    #[doc(hidden)]
+    /// Checks relation fields before a save: refuses unsaved related objects
+    /// and refreshes keys from cached objects.
+    fn __prepare_related(&mut self, _op: &'static str) -> Result<()> {
+        Ok(())
+    }
+
+    #[doc(hidden)]
+    /// Fills the forward cache of relation `field` from `row` (select_related).
+    fn __fill_forward(
+        &mut self,
+        _db: &Db,
+        _field: &'static FieldMeta,
+        _row: &Row<'_>,
+        _idx: &mut usize,
+        _plan: &LoadPlan,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    #[doc(hidden)]
+    /// Field-level validation (max_length, blank), appended to `errors`.
+    fn __clean_fields(&self, _errors: &mut Vec<(String, String)>) {}
+
+    /// Every row of this model, as a lazy [`QuerySet`] (Django's `Model.objects`).
+    fn objects() -> QuerySet<Self> {
+        QuerySet::new()
+    }
+
+    /// Inserts the instance if it is unsaved, updates it otherwise (Django's
+    /// `save()`). A multi-table child writes its parent rows first, in one
+    /// transaction. Runs the `pre_save`/`post_save` hooks.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnsavedRelated`] when a related object has no key,
+    /// [`Error::Integrity`] for constraint violations, [`Error::Hook`] when a
+    /// hook fails (the save is then rolled back).
+    fn save(&mut self, db: &Db) -> Result<()> {
+        crate::save::save(db, self, false)
+    }
+
+    /// Saves, then returns the instance (Django's `objects.create(...)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::save`].
+    fn create(mut self, db: &Db) -> Result<Self> {
+        self.save(db)?;
+        Ok(self)
+    }
+
+    /// Reloads every column from the database (Django's `refresh_from_db`);
+    /// cached related objects are dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsaved`] for an unsaved instance, [`Error::DoesNotExist`]
+    /// when the row is gone.
+    fn refresh(&mut self, db: &Db) -> Result<()> {
+        let pk = self.pk().ok_or(Error::Unsaved {
+            model: Self::META.name,
+            op: "refresh_from_db",
+        })?;
+        *self = get_by_pk::<Self>(db, &pk)?.ok_or(Error::DoesNotExist {
+            model: Self::META.name,
+        })?;
+        Ok(())
+    }
+
+    /// Deletes the instance and everything its `on_delete` rules reach, in one
+    /// transaction; the instance then reads as unsaved.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DeleteUnsaved`], [`Error::Protected`], [`Error::Restricted`],
+    /// or a hook's error; nothing is deleted then.
+    fn delete(&mut self, db: &Db) -> Result<Deleted> {
+        crate::delete::delete_instance(db, self, false)
+    }
+
+    /// Deletes a multi-table child's own row only, keeping its parent rows
+    /// (Django's `delete(keep_parents=True)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::delete`].
+    fn delete_keep_parents(&mut self, db: &Db) -> Result<Deleted> {
+        crate::delete::delete_instance(db, self, true)
+    }
+
+    /// Turns an existing parent row into this multi-table child without
+    /// touching the parent's columns (the call Django's ticket #7623 asks for):
+    /// only the missing child-level rows are inserted, then the instance is
+    /// reloaded. `self` must carry the parent's primary key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsaved`] without a key, [`Error::Usage`] for a model with no
+    /// parent, [`Error::Integrity`] when the row is already this child.
+    fn extend_parent(&mut self, db: &Db) -> Result<()> {
+        crate::save::extend_parent(db, self)
+    }
+
+    /// The instance with this primary key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DoesNotExist`] when there is none.
+    fn get(db: &Db, pk: impl rusqlite::ToSql) -> Result<Self> {
+        let pk = crate::query::to_value(&pk);
+        get_by_pk::<Self>(db, &pk)?.ok_or(Error::DoesNotExist {
+            model: Self::META.name,
+        })
+    }
+
+    /// Validates the instance (Django's `full_clean`): `max_length`, blank
+    /// required text, uniqueness against the database, and each relation's
+    /// `limit_choices_to`. All problems are reported at once, per field.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`] listing every problem.
+    fn full_clean(&self, db: &Db) -> Result<()> {
+        crate::validate::full_clean(db, self)
+    }
+}
+
+/// Object-safe view of a model instance, used where the type is only known at
+/// run time (reverse `select_related`, the collector, hooks).
+pub trait DynModel: Any {
+    /// The model's metadata.
+    fn meta(&self) -> &'static ModelMeta;
+    /// The primary key.
+    fn pk_value(&self) -> Option<Value>;
+    /// A field's value by name.
+    fn field_value(&self, field: &str) -> Option<Value>;
+    #[doc(hidden)]
+    fn fill_forward_dyn(
+        &mut self,
+        db: &Db,
+        field: &'static FieldMeta,
+        row: &Row<'_>,
+        idx: &mut usize,
+        plan: &LoadPlan,
+    ) -> Result<()>;
+    /// Converts into `Box<dyn Any>` for downcasting.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+impl<M: Model> DynModel for M {
+    fn meta(&self) -> &'static ModelMeta {
+        M::META
+    }
+    fn pk_value(&self) -> Option<Value> {
+        self.pk()
+    }
+    fn field_value(&self, field: &str) -> Option<Value> {
+        self.value_of(field)
+    }
+    fn fill_forward_dyn(
+        &mut self,
+        db: &Db,
+        field: &'static FieldMeta,
+        row: &Row<'_>,
+        idx: &mut usize,
+        plan: &LoadPlan,
+    ) -> Result<()> {
+        self.__fill_forward(db, field, row, idx, plan)
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+/// Loads one instance by primary key with a cached statement and no LIMIT.
+pub(crate) fn get_by_pk<M: Model>(db: &Db, pk: &Value) -> Result<Option<M>> {
+    let sql = crate::sqlcache::get_by_pk(M::META);
+    let mut stmt = db.prepare(sql)?;
+    stmt.raw_bind_parameter(1, pk)?;
+    let mut rows = stmt.raw_query();
+    match rows.next().map_err(Error::from_sqlite)? {
+        Some(row) => {
+            let mut idx = 0;
+            Ok(Some(M::__from_row(row, &mut idx)?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The value of `field` (or the pk) on `obj`, as used by relations.
+pub(crate) fn key_of<M: Model>(obj: &M, to_field: Option<&'static str>) -> Option<Value> {
+    match to_field {
+        None => obj.pk(),
+        Some(f) => obj.value_of(f).filter(|v| !matches!(v, Value::Null)),
+    }
+}

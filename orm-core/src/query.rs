@@ -1,0 +1,941 @@
+//! Queries as plain data: paths through relations, lookups, `Q` trees, and the
+//! [`QuerySet`] builder. Rendering to SQL lives in [`crate::render`].
+
+use std::marker::PhantomData;
+use std::ops::{BitAnd, BitOr, Not};
+
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::ToSql;
+
+use crate::error::{Error, Result};
+use crate::meta::{FieldMeta, ModelMeta};
+use crate::model::Model;
+use crate::registry::{registry, ReverseRelation};
+
+/// Converts anything rusqlite can bind into an owned [`Value`].
+pub fn to_value<T: ToSql + ?Sized>(v: &T) -> Value {
+    match v.to_sql() {
+        Ok(ToSqlOutput::Borrowed(r)) => value_of_ref(r),
+        Ok(ToSqlOutput::Owned(v)) => v,
+        _ => Value::Null,
+    }
+}
+
+/// An owned copy of a borrowed SQLite value (invalid UTF-8 text kept as a blob).
+pub(crate) fn value_of_ref(r: ValueRef<'_>) -> Value {
+    match r {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Ok(s) => Value::Text(s.to_owned()),
+            Err(_) => Value::Blob(t.to_vec()),
+        },
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+/// One hop of a [`Path`].
+#[derive(Debug, Clone, Copy)]
+pub enum Step {
+    /// Follow a one-to-one field declared on the current model (or the
+    /// ancestor at `depth`) to its target.
+    Forward {
+        /// Ancestor depth of the model that declares the field.
+        depth: usize,
+        /// The relation field.
+        field: &'static FieldMeta,
+    },
+    /// Follow a reverse one-to-one from the current model (or the ancestor at
+    /// `depth`) to the model that declares it.
+    Reverse {
+        /// Ancestor depth of the model the relation points at.
+        depth: usize,
+        /// The relation.
+        rel: ReverseRelation,
+    },
+}
+
+impl Step {
+    /// The model reached by this step.
+    pub fn target(&self) -> &'static ModelMeta {
+        match self {
+            Step::Forward { field, .. } => field.relation.map(|r| (r.target)()).expect("relation"),
+            Step::Reverse { rel, .. } => rel.source,
+        }
+    }
+
+    /// True when the row reached may be missing (nullable forward, or reverse).
+    pub fn nullable(&self) -> bool {
+        match self {
+            Step::Forward { field, .. } => field.null,
+            Step::Reverse { .. } => true,
+        }
+    }
+
+    pub(crate) fn same(&self, other: &Step) -> bool {
+        match (self, other) {
+            (Step::Forward { depth: a, field: f }, Step::Forward { depth: b, field: g }) => {
+                a == b && std::ptr::eq(*f, *g)
+            }
+            (Step::Reverse { depth: a, rel: r }, Step::Reverse { depth: b, rel: s }) => {
+                a == b && std::ptr::eq(r.rel, s.rel)
+            }
+            _ => false,
+        }
+    }
+
+    /// The name of this hop in a lookup string.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::Forward { field, .. } => field.name,
+            Step::Reverse { rel, .. } => rel.query_name(),
+        }
+    }
+}
+
+/// A chain of one-to-one hops from a root model.
+#[derive(Debug, Clone)]
+pub struct Path {
+    /// The model the path starts from.
+    pub root: &'static ModelMeta,
+    /// The hops.
+    pub steps: Vec<Step>,
+}
+
+impl Path {
+    /// The model at the end of the path.
+    pub fn end(&self) -> &'static ModelMeta {
+        self.steps.last().map(Step::target).unwrap_or(self.root)
+    }
+
+    /// Resolves Django's `a__b__c` relation names from `root`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] naming the bad part and the valid choices.
+    pub fn parse(root: &'static ModelMeta, names: &str) -> Result<Path> {
+        let mut path = Path {
+            root,
+            steps: Vec::new(),
+        };
+        for name in names.split("__") {
+            let at = path.end();
+            match resolve_name(at, name) {
+                Some(Resolved::Step(s)) => path.steps.push(s),
+                _ => {
+                    return Err(Error::Field {
+                        message: format!(
+                            "Invalid field name(s) given in select_related: '{name}'. Choices are: {}",
+                            relation_choices(at).join(", ")
+                        ),
+                    })
+                }
+            }
+        }
+        Ok(path)
+    }
+}
+
+/// What a name means on a model.
+pub(crate) enum Resolved {
+    Step(Step),
+    Field(usize, &'static FieldMeta),
+}
+
+/// A name on `model`: a field of it or an ancestor, a relation, or a reverse
+/// relation by query name.
+pub(crate) fn resolve_name(model: &'static ModelMeta, name: &str) -> Option<Resolved> {
+    for (depth, m) in model.chain().enumerate() {
+        for f in m.fields.iter() {
+            if f.name == name {
+                if f.relation.is_some() {
+                    return Some(Resolved::Step(Step::Forward { depth, field: f }));
+                }
+                return Some(Resolved::Field(depth, f));
+            }
+            if f.column == name && f.column != f.name {
+                return Some(Resolved::Field(depth, f));
+            }
+        }
+    }
+    if name == "pk" {
+        return Some(Resolved::Field(0, model.pk_field()));
+    }
+    registry()
+        .reverse_by_query_name(model, name)
+        .map(|(depth, rel)| Resolved::Step(Step::Reverse { depth, rel }))
+}
+
+/// Relation names usable from `model`, as listed in Django's `FieldError`.
+pub(crate) fn relation_choices(model: &'static ModelMeta) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for m in model.chain() {
+        for (f, _) in m.relations() {
+            out.push(f.name);
+        }
+    }
+    for (d, m) in model.chain().enumerate() {
+        for r in registry().reverse_of(m) {
+            if !r.is_hidden() && (d == 0 || !r.rel.parent_link) {
+                out.push(r.query_name());
+            }
+        }
+    }
+    out
+}
+
+fn field_choices(model: &'static ModelMeta) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for m in model.chain() {
+        for f in m.fields.iter() {
+            out.push(f.name);
+        }
+    }
+    out.extend(relation_choices(model));
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The column a lookup compares.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A resolved column at the end of a path.
+    Column {
+        /// The relation hops.
+        path: Path,
+        /// Ancestor depth of the table holding the column.
+        depth: usize,
+        /// The column.
+        field: &'static FieldMeta,
+    },
+    /// A Django lookup string (`profile__bio`), resolved against the queried model.
+    Named(String),
+}
+
+impl Target {
+    /// Resolves a [`Target::Named`] against `root`.
+    pub(crate) fn resolve(&self, root: &'static ModelMeta) -> Result<(Path, usize, &'static FieldMeta)> {
+        match self {
+            Target::Column { path, depth, field } => {
+                if !path.root.is(root) && !root.is_or_inherits(path.root) {
+                    return Err(Error::Field {
+                        message: format!(
+                            "Lookup on {}.{} used in a query on {}",
+                            path.root.name, field.name, root.name
+                        ),
+                    });
+                }
+                Ok((path.clone(), *depth, field))
+            }
+            Target::Named(name) => {
+                let mut path = Path {
+                    root,
+                    steps: Vec::new(),
+                };
+                let parts: Vec<&str> = name.split("__").collect();
+                for (i, part) in parts.iter().enumerate() {
+                    let at = path.end();
+                    let last = i + 1 == parts.len();
+                    match resolve_name(at, part) {
+                        Some(Resolved::Field(depth, f)) if last => return Ok((path, depth, f)),
+                        Some(Resolved::Step(step)) => {
+                            if last {
+                                // A relation used as a value: forward compares the key
+                                // column, reverse compares the related primary key.
+                                return Ok(match step {
+                                    Step::Forward { depth, field } => (path, depth, field),
+                                    Step::Reverse { .. } => {
+                                        path.steps.push(step);
+                                        let end = path.end();
+                                        (path, 0, end.pk_field())
+                                    }
+                                });
+                            }
+                            path.steps.push(step);
+                        }
+                        _ => {
+                            return Err(Error::Field {
+                                message: format!(
+                                    "Cannot resolve keyword '{part}' into field. Choices are: {}",
+                                    field_choices(at).join(", ")
+                                ),
+                            })
+                        }
+                    }
+                }
+                Err(Error::Field {
+                    message: format!("Empty lookup on {}", root.name),
+                })
+            }
+        }
+    }
+}
+
+/// A comparison operator (Django's lookups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `exact` (`= ?`, or `IS NULL` for a NULL value)
+    Exact,
+    /// `iexact`
+    IExact,
+    /// `lt`
+    Lt,
+    /// `lte`
+    Lte,
+    /// `gt`
+    Gt,
+    /// `gte`
+    Gte,
+    /// `in`
+    In,
+    /// `contains` (case-sensitive)
+    Contains,
+    /// `icontains`
+    IContains,
+    /// `startswith` (case-sensitive)
+    StartsWith,
+    /// `istartswith`
+    IStartsWith,
+    /// `endswith` (case-sensitive)
+    EndsWith,
+    /// `iendswith`
+    IEndsWith,
+    /// `isnull`
+    IsNull,
+    /// `range` (inclusive)
+    Range,
+}
+
+impl Op {
+    fn from_suffix(s: &str) -> Option<Op> {
+        Some(match s {
+            "exact" => Op::Exact,
+            "iexact" => Op::IExact,
+            "lt" => Op::Lt,
+            "lte" => Op::Lte,
+            "gt" => Op::Gt,
+            "gte" => Op::Gte,
+            "in" => Op::In,
+            "contains" => Op::Contains,
+            "icontains" => Op::IContains,
+            "startswith" => Op::StartsWith,
+            "istartswith" => Op::IStartsWith,
+            "endswith" => Op::EndsWith,
+            "iendswith" => Op::IEndsWith,
+            "isnull" => Op::IsNull,
+            "range" => Op::Range,
+            _ => return None,
+        })
+    }
+}
+
+/// The right-hand side of a lookup.
+#[derive(Debug, Clone)]
+pub enum Rhs {
+    /// One bound value.
+    Value(Value),
+    /// A list (`in`, `range`).
+    List(Vec<Value>),
+    /// A subquery selecting one column (`in`).
+    Subquery(Box<Subquery>),
+}
+
+/// A subquery for `in`: a query on some model selecting one of its columns.
+#[derive(Debug, Clone)]
+pub struct Subquery {
+    pub(crate) model: &'static ModelMeta,
+    pub(crate) column: Option<Target>,
+    pub(crate) spec: Spec,
+}
+
+/// One lookup: `target op rhs`.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    /// The column.
+    pub target: Target,
+    /// The operator.
+    pub op: Op,
+    /// The value(s).
+    pub rhs: Rhs,
+}
+
+/// A boolean tree of lookups (Django's `Q`): combine with `&`, `|` and `!`.
+///
+/// # Examples
+///
+/// ```
+/// use orm_core::Q;
+/// let q = Q::kw("username__startswith", "jo") & !Q::kw("is_staff", true);
+/// ```
+#[derive(Debug, Clone)]
+pub enum Q {
+    /// Always true.
+    All,
+    /// One lookup.
+    Leaf(Lookup),
+    /// Every child holds.
+    And(Vec<Q>),
+    /// Some child holds.
+    Or(Vec<Q>),
+    /// The child does not hold.
+    Not(Box<Q>),
+}
+
+impl Q {
+    /// Django's keyword form: `Q::kw("profile__bio__icontains", "x")`. The last
+    /// part may name a lookup (`exact` when omitted); `isnull` takes a bool,
+    /// `in` and `range` take a `Vec`.
+    pub fn kw(lookup: &str, value: impl ToSql) -> Q {
+        let (path, op) = match lookup.rsplit_once("__") {
+            Some((p, s)) => match Op::from_suffix(s) {
+                Some(op) => (p, op),
+                None => (lookup, Op::Exact),
+            },
+            None => (lookup, Op::Exact),
+        };
+        let v = to_value(&value);
+        let rhs = match (op, v) {
+            (Op::IsNull, Value::Integer(i)) => Rhs::Value(Value::Integer(i)),
+            (_, v) => Rhs::Value(v),
+        };
+        Q::Leaf(Lookup {
+            target: Target::Named(path.to_string()),
+            op,
+            rhs,
+        })
+    }
+
+    /// `kw` for `in` and `range`, with a list of values.
+    pub fn kw_list<T: ToSql>(lookup: &str, values: impl IntoIterator<Item = T>) -> Q {
+        let (path, op) = match lookup.rsplit_once("__") {
+            Some((p, "range")) => (p, Op::Range),
+            Some((p, "in")) => (p, Op::In),
+            _ => (lookup, Op::In),
+        };
+        Q::Leaf(Lookup {
+            target: Target::Named(path.to_string()),
+            op,
+            rhs: Rhs::List(values.into_iter().map(|v| to_value(&v)).collect()),
+        })
+    }
+
+    fn and(self, other: Q) -> Q {
+        match (self, other) {
+            (Q::All, o) | (o, Q::All) => o,
+            (Q::And(mut a), Q::And(b)) => {
+                a.extend(b);
+                Q::And(a)
+            }
+            (Q::And(mut a), o) => {
+                a.push(o);
+                Q::And(a)
+            }
+            (s, o) => Q::And(vec![s, o]),
+        }
+    }
+
+    fn or(self, other: Q) -> Q {
+        match (self, other) {
+            (Q::All, _) | (_, Q::All) => Q::All,
+            (Q::Or(mut a), Q::Or(b)) => {
+                a.extend(b);
+                Q::Or(a)
+            }
+            (Q::Or(mut a), o) => {
+                a.push(o);
+                Q::Or(a)
+            }
+            (s, o) => Q::Or(vec![s, o]),
+        }
+    }
+}
+
+impl BitAnd for Q {
+    type Output = Q;
+    fn bitand(self, rhs: Q) -> Q {
+        self.and(rhs)
+    }
+}
+
+impl BitOr for Q {
+    type Output = Q;
+    fn bitor(self, rhs: Q) -> Q {
+        self.or(rhs)
+    }
+}
+
+impl Not for Q {
+    type Output = Q;
+    fn not(self) -> Q {
+        match self {
+            Q::Not(inner) => *inner,
+            q => Q::Not(Box::new(q)),
+        }
+    }
+}
+
+/// A typed column of model `R` (possibly reached through relations).
+/// Generated as `Model::field()` by the derive.
+#[derive(Debug, Clone)]
+pub struct Col<R> {
+    target: Target,
+    _root: PhantomData<fn() -> R>,
+}
+
+impl<R: Model> Col<R> {
+    #[doc(hidden)]
+    pub fn __new(depth: usize, field: &'static FieldMeta) -> Self {
+        Col {
+            target: Target::Column {
+                path: Path {
+                    root: R::META,
+                    steps: Vec::new(),
+                },
+                depth,
+                field,
+            },
+            _root: PhantomData,
+        }
+    }
+
+    /// The target of this column, for use in `order_by` and `update`.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    fn leaf(self, op: Op, rhs: Rhs) -> Q {
+        Q::Leaf(Lookup {
+            target: self.target,
+            op,
+            rhs,
+        })
+    }
+
+    fn one(self, op: Op, v: impl ToSql) -> Q {
+        let v = to_value(&v);
+        self.leaf(op, Rhs::Value(v))
+    }
+
+    /// `= value` (`IS NULL` for a NULL value).
+    pub fn eq(self, v: impl ToSql) -> Q {
+        self.one(Op::Exact, v)
+    }
+    /// Case-insensitive equality (ASCII).
+    pub fn iexact(self, v: impl ToSql) -> Q {
+        self.one(Op::IExact, v)
+    }
+    /// `!= value`: `NOT (col = value)`, as Django's `exclude`.
+    pub fn ne(self, v: impl ToSql) -> Q {
+        !self.eq(v)
+    }
+    /// `< value`
+    pub fn lt(self, v: impl ToSql) -> Q {
+        self.one(Op::Lt, v)
+    }
+    /// `<= value`
+    pub fn lte(self, v: impl ToSql) -> Q {
+        self.one(Op::Lte, v)
+    }
+    /// `> value`
+    pub fn gt(self, v: impl ToSql) -> Q {
+        self.one(Op::Gt, v)
+    }
+    /// `>= value`
+    pub fn gte(self, v: impl ToSql) -> Q {
+        self.one(Op::Gte, v)
+    }
+    /// `IN (values...)`; an empty list matches nothing.
+    pub fn is_in<T: ToSql>(self, values: impl IntoIterator<Item = T>) -> Q {
+        let list = values.into_iter().map(|v| to_value(&v)).collect();
+        self.leaf(Op::In, Rhs::List(list))
+    }
+    /// `IN (SELECT <column or pk> FROM ...)`.
+    pub fn in_query<M: Model>(self, qs: impl Into<Subquery>) -> Q {
+        let _ = PhantomData::<M>;
+        self.leaf(Op::In, Rhs::Subquery(Box::new(qs.into())))
+    }
+    /// Contains the text, case-sensitively.
+    pub fn contains(self, v: &str) -> Q {
+        self.one(Op::Contains, v)
+    }
+    /// Contains the text, ignoring ASCII case.
+    pub fn icontains(self, v: &str) -> Q {
+        self.one(Op::IContains, v)
+    }
+    /// Starts with the text, case-sensitively.
+    pub fn starts_with(self, v: &str) -> Q {
+        self.one(Op::StartsWith, v)
+    }
+    /// Starts with the text, ignoring ASCII case.
+    pub fn istarts_with(self, v: &str) -> Q {
+        self.one(Op::IStartsWith, v)
+    }
+    /// Ends with the text, case-sensitively.
+    pub fn ends_with(self, v: &str) -> Q {
+        self.one(Op::EndsWith, v)
+    }
+    /// Ends with the text, ignoring ASCII case.
+    pub fn iends_with(self, v: &str) -> Q {
+        self.one(Op::IEndsWith, v)
+    }
+    /// `IS NULL` (`true`) or `IS NOT NULL` (`false`).
+    pub fn is_null(self, yes: bool) -> Q {
+        self.leaf(Op::IsNull, Rhs::Value(Value::Integer(yes as i64)))
+    }
+    /// `BETWEEN low AND high`.
+    pub fn range(self, low: impl ToSql, high: impl ToSql) -> Q {
+        let list = vec![to_value(&low), to_value(&high)];
+        self.leaf(Op::Range, Rhs::List(list))
+    }
+    /// Ascending order on this column.
+    pub fn asc(self) -> Order {
+        Order {
+            target: self.target,
+            desc: false,
+        }
+    }
+    /// Descending order on this column.
+    pub fn desc(self) -> Order {
+        Order {
+            target: self.target,
+            desc: true,
+        }
+    }
+}
+
+/// A typed path through one-to-one relations from `R` to `T`. Generated as
+/// `Model::relation()` for forward relations; chain with [`Rel::rel`], reach a
+/// column with [`Rel::then`], turn a single forward hop around with
+/// [`Rel::reverse`].
+#[derive(Debug, Clone)]
+pub struct Rel<R, T> {
+    path: Path,
+    _m: PhantomData<fn() -> (R, T)>,
+}
+
+impl<R: Model, T: Model> Rel<R, T> {
+    #[doc(hidden)]
+    pub fn __forward(depth: usize, field: &'static FieldMeta) -> Self {
+        Rel {
+            path: Path {
+                root: R::META,
+                steps: vec![Step::Forward { depth, field }],
+            },
+            _m: PhantomData,
+        }
+    }
+
+    /// The path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A column of `T`, reached through this path.
+    pub fn then(self, col: Col<T>) -> Col<R> {
+        let Target::Column {
+            path,
+            depth,
+            field,
+        } = col.target
+        else {
+            return Col {
+                target: col.target,
+                _root: PhantomData,
+            };
+        };
+        let mut p = self.path;
+        p.steps.extend(path.steps);
+        Col {
+            target: Target::Column {
+                path: p,
+                depth,
+                field,
+            },
+            _root: PhantomData,
+        }
+    }
+
+    /// A further relation of `T`.
+    pub fn rel<U: Model>(self, next: Rel<T, U>) -> Rel<R, U> {
+        let mut p = self.path;
+        p.steps.extend(next.path.steps);
+        Rel {
+            path: p,
+            _m: PhantomData,
+        }
+    }
+
+    /// The reverse of a one-hop forward relation: `Profile::user().reverse()`
+    /// goes from `User` to `Profile` (Django's `user.profile`).
+    pub fn reverse(self) -> Rel<T, R> {
+        let steps = match self.path.steps.as_slice() {
+            [Step::Forward { field, .. }] => field
+                .relation
+                .and_then(|r| registry().reverse_for(r))
+                .map(|rel| vec![Step::Reverse { depth: 0, rel }])
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        Rel {
+            path: Path {
+                root: T::META,
+                steps,
+            },
+            _m: PhantomData,
+        }
+    }
+
+    /// The related object's primary key as a value column: `is_null(true)`
+    /// finds rows with no related object.
+    pub fn key(self) -> Col<R> {
+        match self.path.steps.as_slice() {
+            [.., Step::Forward { .. }] if self.path.steps.len() == 1 => {
+                let Step::Forward { depth, field } = self.path.steps[0] else {
+                    unreachable!()
+                };
+                Col {
+                    target: Target::Column {
+                        path: Path {
+                            root: self.path.root,
+                            steps: Vec::new(),
+                        },
+                        depth,
+                        field,
+                    },
+                    _root: PhantomData,
+                }
+            }
+            _ => {
+                let end = self.path.end();
+                Col {
+                    target: Target::Column {
+                        path: self.path,
+                        depth: 0,
+                        field: end.pk_field(),
+                    },
+                    _root: PhantomData,
+                }
+            }
+        }
+    }
+
+    /// Rows whose related object is missing (`true`) or present (`false`).
+    pub fn is_null(self, yes: bool) -> Q {
+        self.key().is_null(yes)
+    }
+
+    /// Rows related to the object with this key.
+    pub fn eq(self, v: impl ToSql) -> Q {
+        self.key().eq(v)
+    }
+}
+
+/// Something `select_related` can follow: a typed [`Rel`] or a lookup string.
+#[derive(Debug, Clone)]
+pub enum RelatedSpec {
+    /// A resolved path.
+    Path(Path),
+    /// `a__b` names, resolved against the queried model.
+    Named(String),
+}
+
+impl<R, T> From<Rel<R, T>> for RelatedSpec {
+    fn from(r: Rel<R, T>) -> Self {
+        RelatedSpec::Path(r.path)
+    }
+}
+
+impl From<&str> for RelatedSpec {
+    fn from(s: &str) -> Self {
+        RelatedSpec::Named(s.to_string())
+    }
+}
+
+impl RelatedSpec {
+    pub(crate) fn resolve(&self, root: &'static ModelMeta) -> Result<Path> {
+        match self {
+            RelatedSpec::Path(p) => {
+                if p.steps.is_empty() {
+                    return Err(Error::Field {
+                        message: "select_related() needs a relation".into(),
+                    });
+                }
+                Ok(p.clone())
+            }
+            RelatedSpec::Named(s) => Path::parse(root, s),
+        }
+    }
+}
+
+/// An `ORDER BY` term.
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub(crate) target: Target,
+    pub(crate) desc: bool,
+}
+
+impl Order {
+    /// Django's string form: `"name"`, `"-name"`, `"profile__bio"`.
+    pub fn by(spec: &str) -> Order {
+        let (desc, name) = match spec.strip_prefix('-') {
+            Some(n) => (true, n),
+            None => (false, spec),
+        };
+        Order {
+            target: Target::Named(name.to_string()),
+            desc,
+        }
+    }
+}
+
+impl From<&str> for Order {
+    fn from(s: &str) -> Self {
+        Order::by(s)
+    }
+}
+
+impl<R: Model> From<Col<R>> for Order {
+    fn from(c: Col<R>) -> Self {
+        c.asc()
+    }
+}
+
+/// The untyped part of a query.
+#[derive(Debug, Clone, Default)]
+pub struct Spec {
+    pub(crate) filter: Option<Q>,
+    pub(crate) order: Vec<Order>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+    pub(crate) related: Vec<RelatedSpec>,
+}
+
+/// A lazy query on model `M` (Django's `QuerySet`). Nothing runs until a
+/// terminal method (`all`, `get`, `count`...) is called with a [`crate::Db`].
+///
+/// # Examples
+///
+/// ```
+/// use orm_core::prelude::*;
+///
+/// #[derive(Model, Debug, Clone)]
+/// #[model(app = "docs")]
+/// pub struct Author {
+///     pub id: Option<i64>,
+///     #[field(max_length = 50)]
+///     pub name: String,
+/// }
+///
+/// let qs = Author::objects()
+///     .filter(Author::name().starts_with("Ann"))
+///     .order_by(Author::name().desc())
+///     .limit(10);
+/// let (sql, params) = qs.to_sql()?;
+/// assert_eq!(
+///     sql,
+///     r#"SELECT "docs_author"."id", "docs_author"."name" FROM "docs_author" WHERE "docs_author"."name" GLOB ? ORDER BY "docs_author"."name" DESC LIMIT 10"#
+/// );
+/// assert_eq!(params, vec![rusqlite::types::Value::Text("Ann*".into())]);
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct QuerySet<M> {
+    pub(crate) spec: Spec,
+    _m: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for QuerySet<M> {
+    fn clone(&self) -> Self {
+        QuerySet {
+            spec: self.spec.clone(),
+            _m: PhantomData,
+        }
+    }
+}
+
+impl<M: Model> Default for QuerySet<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: Model> QuerySet<M> {
+    /// Every row of `M`.
+    pub fn new() -> Self {
+        QuerySet {
+            spec: Spec::default(),
+            _m: PhantomData,
+        }
+    }
+
+    /// Keeps rows matching `q` (AND-ed with earlier filters).
+    pub fn filter(mut self, q: Q) -> Self {
+        self.spec.filter = Some(match self.spec.filter.take() {
+            Some(f) => f & q,
+            None => q,
+        });
+        self
+    }
+
+    /// Drops rows matching `q`.
+    pub fn exclude(self, q: Q) -> Self {
+        self.filter(!q)
+    }
+
+    /// Adds an ordering term (`Col::asc()`, `Col::desc()`, or `"-name"`).
+    pub fn order_by(mut self, o: impl Into<Order>) -> Self {
+        self.spec.order.push(o.into());
+        self
+    }
+
+    /// At most `n` rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.spec.limit = Some(n);
+        self
+    }
+
+    /// Skips `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.spec.offset = Some(n);
+        self
+    }
+
+    /// Loads the related objects in the same query with JOINs (forward: INNER
+    /// when required, LEFT when nullable; reverse: LEFT, a missing row cached
+    /// as missing). Chains such as `"page__profile__user"` are one query.
+    pub fn select_related(mut self, r: impl Into<RelatedSpec>) -> Self {
+        self.spec.related.push(r.into());
+        self
+    }
+
+    /// The SQL text and bound values this query runs.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] when a lookup does not resolve.
+    pub fn to_sql(&self) -> Result<(String, Vec<Value>)> {
+        let plan = crate::render::select(M::META, &self.spec)?;
+        Ok((plan.sql, plan.params))
+    }
+
+    /// A subquery selecting `col` of the matched rows, for `Col::in_query`.
+    pub fn values(self, col: Col<M>) -> Subquery {
+        Subquery {
+            model: M::META,
+            column: Some(col.target),
+            spec: self.spec,
+        }
+    }
+}
+
+impl<M: Model> From<QuerySet<M>> for Subquery {
+    fn from(qs: QuerySet<M>) -> Self {
+        Subquery {
+            model: M::META,
+            column: None,
+            spec: qs.spec,
+        }
+    }
+}

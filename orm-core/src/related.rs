@@ -1,0 +1,426 @@
+//! One-to-one relations: the [`OneToOne`] field type (forward side, with its
+//! per-instance cache) and the reverse accessors' runtime (the per-`Db`
+//! reverse cache).
+
+use std::cell::OnceCell;
+use std::fmt;
+
+use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, Value, ValueRef};
+use rusqlite::{Row, ToSql};
+
+use crate::db::{CacheKey, Db};
+use crate::error::{Error, Result};
+use crate::meta::{FieldMeta, ModelMeta, RelationMeta};
+use crate::model::{key_of, Model};
+use crate::render::LoadPlan;
+
+/// The forward side of a one-to-one relation: the key stored in this row, and
+/// the related object once loaded.
+///
+/// The key is readable without a query ([`OneToOne::key`]); [`OneToOne::get`]
+/// loads the object with at most one query and none once cached.
+///
+/// # Examples
+///
+/// ```
+/// use orm_core::prelude::*;
+///
+/// #[derive(Model, Debug, Clone)]
+/// #[model(app = "docs")]
+/// pub struct Account { pub id: Option<i64>, pub name: String }
+///
+/// #[derive(Model, Debug, Clone)]
+/// #[model(app = "docs")]
+/// pub struct Settings {
+///     pub id: Option<i64>,
+///     #[one_to_one(on_delete = "cascade", related_name = "settings")]
+///     pub account: OneToOne<Account>,
+///     pub theme: String,
+/// }
+///
+/// let db = Db::open_in_memory()?;
+/// db.migrate()?;
+/// let a = Account { id: None, name: "ann".into() }.create(&db)?;
+/// let s = Settings { id: None, account: OneToOne::to(&a), theme: "dark".into() }.create(&db)?;
+/// let s = Settings::get(&db, s.id)?;
+/// assert_eq!(s.account.id(), a.id);                // no query
+/// assert_eq!(s.account.get(&db)?.name, "ann");    // one query, then cached
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub struct OneToOne<T: Model> {
+    key: Option<Value>,
+    cache: OnceCell<Box<T>>,
+}
+
+impl<T: Model> OneToOne<T> {
+    /// Points at `obj` and caches it, so `get` runs no query. The key is read
+    /// again from the object at save time, so pointing at an unsaved object
+    /// and saving it first works; saving while it is still unsaved is an
+    /// [`Error::UnsavedRelated`].
+    pub fn to(obj: &T) -> Self {
+        let cache = OnceCell::new();
+        let _ = cache.set(Box::new(obj.clone()));
+        OneToOne {
+            key: obj.pk(),
+            cache,
+        }
+    }
+
+    /// Points at the row with this key (Django's `user_id = 5`), without
+    /// loading it.
+    pub fn from_key(key: impl ToSql) -> Self {
+        let key = crate::query::to_value(&key);
+        OneToOne {
+            key: (!matches!(key, Value::Null)).then_some(key),
+            cache: OnceCell::new(),
+        }
+    }
+
+    /// The stored key, without a query.
+    pub fn key(&self) -> Option<&Value> {
+        self.key.as_ref()
+    }
+
+    /// The stored key as an integer, without a query.
+    pub fn id(&self) -> Option<i64> {
+        match self.key {
+            Some(Value::Integer(i)) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// True when the related object is loaded.
+    pub fn is_cached(&self) -> bool {
+        self.cache.get().is_some()
+    }
+
+    /// The cached related object, if loaded.
+    pub fn cached(&self) -> Option<&T> {
+        self.cache.get().map(|b| &**b)
+    }
+
+    /// Points at `obj` (key and cache), like assigning `profile.user = u`.
+    pub fn set(&mut self, obj: &T) {
+        *self = Self::to(obj);
+    }
+
+    /// Points at another key; a cached object for a different key is dropped.
+    pub fn set_key(&mut self, key: impl ToSql) {
+        let key = crate::query::to_value(&key);
+        let key = (!matches!(key, Value::Null)).then_some(key);
+        if key != self.key {
+            self.cache = OnceCell::new();
+        }
+        self.key = key;
+    }
+
+    /// Drops the cached object; the next `get` queries again.
+    pub fn forget(&mut self) {
+        self.cache = OnceCell::new();
+    }
+
+    /// The related object: from the cache, or loaded with one query by the
+    /// target's primary key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DoesNotExist`] when no key is set or the row is gone (possible
+    /// with `db_constraint = false`).
+    pub fn get(&self, db: &Db) -> Result<&T> {
+        if let Some(obj) = self.cache.get() {
+            return Ok(obj);
+        }
+        let key = self.key.as_ref().ok_or(Error::DoesNotExist { model: T::META.name })?;
+        let obj = crate::model::get_by_pk::<T>(db, key)?.ok_or(Error::DoesNotExist {
+            model: T::META.name,
+        })?;
+        Ok(self.cache.get_or_init(|| Box::new(obj)))
+    }
+
+    /// Loads by another target column (a relation with `to_field`).
+    #[doc(hidden)]
+    pub fn __get_by(&self, db: &Db, to_field: Option<&'static str>) -> Result<&T> {
+        let Some(field) = to_field else {
+            return self.get(db);
+        };
+        if let Some(obj) = self.cache.get() {
+            return Ok(obj);
+        }
+        let key = self.key.clone().ok_or(Error::DoesNotExist { model: T::META.name })?;
+        let obj = T::objects().filter(crate::query::Q::kw(field, key)).get(db)?;
+        Ok(self.cache.get_or_init(|| Box::new(obj)))
+    }
+
+    /// Called before save: refuses an unsaved cached object and refreshes the
+    /// key from it (Django's `_prepare_related_fields_for_save`).
+    #[doc(hidden)]
+    pub fn __prepare(
+        &mut self,
+        op: &'static str,
+        model: &'static ModelMeta,
+        field: &'static str,
+        to_field: Option<&'static str>,
+    ) -> Result<()> {
+        if let Some(obj) = self.cache.get() {
+            match key_of(&**obj, to_field) {
+                None => {
+                    return Err(Error::UnsavedRelated {
+                        op,
+                        model: model.name,
+                        field,
+                    })
+                }
+                Some(k) => self.key = Some(k),
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills the cache from a `select_related` row.
+    #[doc(hidden)]
+    pub fn __fill(&mut self, db: &Db, row: &Row<'_>, idx: &mut usize, plan: &LoadPlan) -> Result<()> {
+        match load_related::<T>(db, row, idx, plan)? {
+            Some(obj) => {
+                self.cache = OnceCell::from(Box::new(obj));
+            }
+            None => self.cache = OnceCell::new(),
+        }
+        Ok(())
+    }
+}
+
+/// Reads a related object from a `select_related` row; `None` when the LEFT
+/// JOIN found no row.
+pub(crate) fn load_related<T: Model>(db: &Db, row: &Row<'_>, idx: &mut usize, plan: &LoadPlan) -> Result<Option<T>> {
+    let start = *idx;
+    if row.get_ref(start + plan.pk_offset)? == ValueRef::Null {
+        *idx += total_width(plan);
+        return Ok(None);
+    }
+    let mut obj = T::__from_row(row, idx)?;
+    for child in &plan.children {
+        fill_child(db, &mut obj, row, idx, child)?;
+    }
+    Ok(Some(obj))
+}
+
+/// Columns used by `plan` and its nested plans.
+pub(crate) fn total_width(plan: &LoadPlan) -> usize {
+    plan.width + plan.children.iter().map(total_width).sum::<usize>()
+}
+
+/// Fills one `select_related` child into `owner`.
+pub(crate) fn fill_child(
+    db: &Db,
+    owner: &mut dyn crate::model::DynModel,
+    row: &Row<'_>,
+    idx: &mut usize,
+    plan: &LoadPlan,
+) -> Result<()> {
+    match plan.step {
+        Some(crate::query::Step::Forward { field, .. }) => owner.fill_forward_dyn(db, field, row, idx, plan),
+        Some(crate::query::Step::Reverse { rel, .. }) => {
+            let key = match rel.rel.to_field {
+                None => owner.pk_value(),
+                Some(f) => owner.field_value(f),
+            };
+            let start = *idx;
+            let missing = row.get_ref(start + plan.pk_offset)? == ValueRef::Null;
+            let value: Option<Box<dyn std::any::Any>> = if missing {
+                *idx += total_width(plan);
+                None
+            } else {
+                let mut obj = (plan.model.load)(row, idx)?;
+                for child in &plan.children {
+                    fill_child(db, obj.as_mut(), row, idx, child)?;
+                }
+                Some(obj.into_any())
+            };
+            if let Some(key) = key.as_ref().and_then(CacheKey::of) {
+                db.cache.borrow_mut().put(rel.rel, key, value);
+            }
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+impl<T: Model> Clone for OneToOne<T> {
+    fn clone(&self) -> Self {
+        OneToOne {
+            key: self.key.clone(),
+            cache: self.cache.clone(),
+        }
+    }
+}
+
+impl<T: Model> Default for OneToOne<T> {
+    /// No key: saving it fails with a NOT NULL error.
+    fn default() -> Self {
+        OneToOne {
+            key: None,
+            cache: OnceCell::new(),
+        }
+    }
+}
+
+impl<T: Model> PartialEq for OneToOne<T> {
+    /// Two relations are equal when they store the same key.
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl<T: Model> fmt::Debug for OneToOne<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.key {
+            Some(Value::Integer(i)) => write!(f, "OneToOne<{}>({i})", T::META.name),
+            Some(v) => write!(f, "OneToOne<{}>({v:?})", T::META.name),
+            None => write!(f, "OneToOne<{}>(unset)", T::META.name),
+        }
+    }
+}
+
+impl<T: Model> ToSql for OneToOne<T> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match &self.key {
+            Some(v) => ToSqlOutput::Borrowed(v.into()),
+            None => ToSqlOutput::Owned(Value::Null),
+        })
+    }
+}
+
+impl<T: Model> FromSql for OneToOne<T> {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value {
+            ValueRef::Null => Err(rusqlite::types::FromSqlError::InvalidType),
+            v => Ok(OneToOne {
+                key: Some(crate::query::value_of_ref(v)),
+                cache: OnceCell::new(),
+            }),
+        }
+    }
+}
+
+/// The reverse accessor's lookup: the `T` whose relation field points at
+/// `owner`, from the `Db` cache or with one query (none for an unsaved owner).
+#[doc(hidden)]
+pub fn reverse_get<O: Model, T: Model>(
+    db: &Db,
+    owner: &O,
+    field: &'static FieldMeta,
+) -> Result<Option<T>> {
+    let rel = field.relation.expect("reverse accessor on a relation field");
+    let Some(key) = key_of(owner, rel.to_field) else {
+        return Ok(None);
+    };
+    let ck = CacheKey::of(&key);
+    if let Some(ck) = &ck {
+        if let Some(hit) = db.cache.borrow().get(rel, ck) {
+            return Ok(hit.as_ref().and_then(|b| b.downcast_ref::<T>()).cloned());
+        }
+    }
+    let found = reverse_query::<T>(db, field, rel, &key)?;
+    if let Some(ck) = ck {
+        let boxed: Option<Box<dyn std::any::Any>> = found.clone().map(|t| Box::new(t) as _);
+        db.cache.borrow_mut().put(rel, ck, boxed);
+    }
+    Ok(found)
+}
+
+fn reverse_query<T: Model>(db: &Db, field: &'static FieldMeta, rel: &'static RelationMeta, key: &Value) -> Result<Option<T>> {
+    let sql = crate::sqlcache::reverse_lookup(T::META, field, rel);
+    let mut stmt = db.prepare(sql)?;
+    stmt.raw_bind_parameter(1, key)?;
+    let mut rows = stmt.raw_query();
+    match rows.next().map_err(Error::from_sqlite)? {
+        Some(row) => {
+            let mut idx = 0;
+            Ok(Some(T::__from_row(row, &mut idx)?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// `owner.accessor`: the related object or `RelatedObjectDoesNotExist`.
+#[doc(hidden)]
+pub fn reverse_require<O: Model, T: Model>(
+    db: &Db,
+    owner: &O,
+    field: &'static FieldMeta,
+    accessor: &'static str,
+) -> Result<T> {
+    reverse_get::<O, T>(db, owner, field)?.ok_or(Error::RelatedObjectDoesNotExist {
+        model: O::META.name,
+        accessor,
+    })
+}
+
+/// Reverse assignment (`women.husband = h; h.save()`): points `value`'s key at
+/// `owner` and saves `value`. When another row already points at `owner`, it
+/// is moved away first (its key set to NULL when nullable, else deleted by the
+/// UNIQUE rule's owner), so the UNIQUE constraint never trips; all in one
+/// transaction.
+#[doc(hidden)]
+pub fn reverse_set<O: Model, T: Model>(
+    db: &Db,
+    owner: &O,
+    value: &mut T,
+    field: &'static FieldMeta,
+    set_key: fn(&mut T, &O),
+) -> Result<()> {
+    let rel = field.relation.expect("reverse accessor on a relation field");
+    let key = key_of(owner, rel.to_field).ok_or(Error::Unsaved {
+        model: O::META.name,
+        op: "reverse assignment",
+    })?;
+    db.atomic(|db| {
+        // The current partner, if it is another row, must let go first.
+        let current: Option<T> = reverse_query::<T>(db, field, rel, &key)?;
+        if let Some(cur) = current {
+            if cur.pk() != value.pk() || value.pk().is_none() {
+                if field.null {
+                    let sql = format!(
+                        "UPDATE {} SET {} = NULL WHERE {} = ?",
+                        crate::render::quote(T::META.table),
+                        crate::render::quote(field.column),
+                        crate::render::quote(T::META.pk_field().column)
+                    );
+                    db.execute(&sql, &[cur.pk().unwrap_or(Value::Null)])?;
+                } else {
+                    return Err(Error::Integrity {
+                        kind: crate::error::Constraint::Unique,
+                        table: T::META.table.to_string(),
+                        columns: vec![field.column.to_string()],
+                        message: format!(
+                            "{} already has a {} ({} {:?}) whose {} cannot be NULL; delete it or point it elsewhere first",
+                            O::META.name,
+                            T::META.name,
+                            T::META.name,
+                            cur.pk(),
+                            field.name
+                        ),
+                    });
+                }
+            }
+        }
+        set_key(value, owner);
+        value.save(db)?;
+        if let Some(ck) = CacheKey::of(&key) {
+            db.cache
+                .borrow_mut()
+                .put(rel, ck, Some(Box::new(value.clone())));
+        }
+        Ok(())
+    })
+}
+
+/// Forgets the cached reverse result of `owner` for `field`.
+#[doc(hidden)]
+pub fn reverse_forget<O: Model>(db: &Db, owner: &O, field: &'static FieldMeta) {
+    if let Some(rel) = field.relation {
+        if let Some(ck) = key_of(owner, rel.to_field).as_ref().and_then(CacheKey::of) {
+            db.cache.borrow_mut().forget(rel, &ck);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Saving: INSERT when unsaved, UPDATE otherwise, parents first for a
+//! multi-table child (Django's `save_base` / `_save_parents` / `_save_table`).
+
+use rusqlite::types::Value;
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::model::Model;
+
+/// Saves `obj`; `raw` skips the parent tables (used by `extend_parent`).
+pub(crate) fn save<M: Model>(db: &Db, obj: &mut M, raw: bool) -> Result<()> {
+    obj.__prepare_related("save")?;
+    let hooks = db.hooks.has_save_hooks(M::META);
+    if M::META.parent.is_none() && !hooks {
+        save_table(db, obj, false)?;
+        db.wrote(M::META);
+        return Ok(());
+    }
+    // Hooks and parent rows run in one transaction: a failing hook or a
+    // failing child insert leaves nothing behind.
+    db.atomic(|db| {
+        if hooks {
+            db.hooks.pre_save(db, obj)?;
+        }
+        let parent_inserted = obj.__save_parents(db, raw)?;
+        let created = save_table(db, obj, parent_inserted || raw)?;
+        db.wrote(M::META);
+        if hooks {
+            db.hooks.post_save(db, obj, created)?;
+        }
+        Ok(())
+    })
+}
+
+/// Saves the ancestors of a child, then the ancestor itself (called by the
+/// generated `__save_parents`).
+///
+/// With `raw` (extending an existing parent), an ancestor row that exists is
+/// left untouched and stops the walk; a missing one is inserted.
+pub(crate) fn save_chain<P: Model>(db: &Db, parent: &mut P, raw: bool) -> Result<bool> {
+    if raw {
+        let pk = parent.pk().ok_or(Error::Unsaved {
+            model: P::META.name,
+            op: "extend_parent",
+        })?;
+        let mut stmt = db.prepare(crate::sqlcache::exists(P::META))?;
+        stmt.raw_bind_parameter(1, &pk)?;
+        let exists = stmt.raw_query().next().map_err(Error::from_sqlite)?.is_some();
+        drop(stmt);
+        if exists {
+            return Ok(false);
+        }
+        parent.__save_parents(db, true)?;
+        save_table(db, parent, true)?;
+        db.wrote(P::META);
+        return Ok(true);
+    }
+    let inserted = parent.__save_parents(db, raw)?;
+    let inserted = save_table(db, parent, inserted)?;
+    db.wrote(P::META);
+    Ok(inserted)
+}
+
+/// Writes `obj`'s own table; returns true when a row was inserted.
+pub(crate) fn save_table<M: Model>(db: &Db, obj: &mut M, force_insert: bool) -> Result<bool> {
+    let meta = M::META;
+    let pk_field = meta.pk_field();
+    let pk = obj.pk();
+    match pk {
+        None if pk_field.auto => {
+            let sql = crate::sqlcache::insert(meta, false);
+            let mut stmt = db.prepare(sql)?;
+            obj.__bind_local(&mut stmt, 1, false)?;
+            stmt.raw_execute().map_err(Error::from_sqlite)?;
+            let id = db.connection().last_insert_rowid();
+            obj.set_pk(Some(Value::Integer(id)));
+            Ok(true)
+        }
+        None => Err(Error::InvalidValue {
+            model: meta.name,
+            field: pk_field.name,
+            value: "None".into(),
+            reason: "the primary key must be set before saving".into(),
+        }),
+        Some(pk) => {
+            if !force_insert {
+                let updated = match crate::sqlcache::update(meta) {
+                    Some(sql) => {
+                        let mut stmt = db.prepare(sql)?;
+                        let next = obj.__bind_local(&mut stmt, 1, false)?;
+                        stmt.raw_bind_parameter(next, &pk)?;
+                        stmt.raw_execute().map_err(Error::from_sqlite)? > 0
+                    }
+                    None => {
+                        let mut stmt = db.prepare(crate::sqlcache::exists(meta))?;
+                        stmt.raw_bind_parameter(1, &pk)?;
+                        let mut rows = stmt.raw_query();
+                        rows.next().map_err(Error::from_sqlite)?.is_some()
+                    }
+                };
+                if updated {
+                    return Ok(false);
+                }
+            }
+            let sql = crate::sqlcache::insert(meta, true);
+            let mut stmt = db.prepare(sql)?;
+            obj.__bind_local(&mut stmt, 1, true)?;
+            stmt.raw_execute().map_err(Error::from_sqlite)?;
+            Ok(true)
+        }
+    }
+}
+
+/// Turns an existing parent row into a child without touching the parent's
+/// columns (Django ticket #7623): inserts only the child's own row(s) for
+/// the levels that do not exist yet.
+///
+/// `child` must carry the parent's primary key (for example built from a
+/// loaded parent); the parent's other field values in `child` are ignored and
+/// reloaded from the database afterwards.
+pub(crate) fn extend_parent<M: Model>(db: &Db, child: &mut M) -> Result<()> {
+    let Some(pk) = child.pk() else {
+        return Err(Error::Unsaved {
+            model: M::META.name,
+            op: "extend_parent",
+        });
+    };
+    if M::META.parent.is_none() {
+        return Err(Error::Usage(format!(
+            "extend_parent() needs a multi-table child; {} has no parent model",
+            M::META.name
+        )));
+    }
+    db.atomic(|db| {
+        save(db, child, true)?;
+        *child = crate::model::get_by_pk::<M>(db, &pk)?.ok_or(Error::DoesNotExist {
+            model: M::META.name,
+        })?;
+        Ok(())
+    })
+}

@@ -1,0 +1,118 @@
+//! DDL: `CREATE TABLE` statements as Django emits them on SQLite, in
+//! dependency order.
+
+use std::fmt::Write;
+
+use crate::meta::{FieldMeta, ModelMeta};
+use crate::render::quote;
+
+/// One `CREATE TABLE` statement.
+#[derive(Debug, Clone)]
+pub struct CreateTable {
+    /// The model.
+    pub model: &'static ModelMeta,
+    /// The statement, Django's exact text.
+    pub sql: String,
+}
+
+impl CreateTable {
+    pub(crate) fn sql_if_not_exists(&self) -> String {
+        self.sql
+            .replacen("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1)
+    }
+}
+
+/// Whether a column comes before the relation columns, following Django's
+/// `CreateModel` order: the auto key and implicit parent pointer first, then
+/// plain fields, then relation fields (a declared one-to-one primary key stays
+/// in place).
+fn early(f: &FieldMeta) -> bool {
+    match f.relation {
+        None => true,
+        Some(rel) => f.primary_key && !(rel.parent_link && !f.name.ends_with("_ptr")),
+    }
+}
+
+/// The column definitions of a model's own table, in Django's order.
+pub fn column_order(model: &ModelMeta) -> Vec<&'static FieldMeta> {
+    let fields: &'static [FieldMeta] = model.fields;
+    let mut cols: Vec<&'static FieldMeta> = fields.iter().filter(|f| early(f)).collect();
+    cols.sort_by_key(|f| !f.primary_key);
+    cols.extend(fields.iter().filter(|f| !early(f)));
+    cols
+}
+
+/// The column definition grammar of Django's SQLite schema editor.
+pub fn column_sql(f: &FieldMeta) -> String {
+    let mut s = format!("{} {}", quote(f.column), f.db_type());
+    s.push_str(if f.null { " NULL" } else { " NOT NULL" });
+    if f.primary_key {
+        s.push_str(" PRIMARY KEY");
+        if f.auto {
+            s.push_str(" AUTOINCREMENT");
+        }
+    } else if f.unique {
+        s.push_str(" UNIQUE");
+    }
+    if let (Some(rel), Some(target)) = (f.relation, f.target_field()) {
+        if rel.db_constraint {
+            let _ = write!(
+                s,
+                " REFERENCES {} ({}) DEFERRABLE INITIALLY DEFERRED",
+                quote((rel.target)().table),
+                quote(target.column)
+            );
+        }
+    }
+    s
+}
+
+/// `CREATE TABLE` for one model.
+pub fn create_table(model: &'static ModelMeta) -> CreateTable {
+    let cols: Vec<String> = column_order(model)
+        .into_iter()
+        .map(column_sql)
+        .collect();
+    CreateTable {
+        model,
+        sql: format!("CREATE TABLE {} ({});", quote(model.table), cols.join(", ")),
+    }
+}
+
+/// Statements for `models`, each table after the tables it references.
+pub fn create_statements(models: &[&'static ModelMeta]) -> Vec<CreateTable> {
+    let mut done: Vec<&'static ModelMeta> = Vec::new();
+    let mut out = Vec::new();
+    let mut pending: Vec<&'static ModelMeta> = models.to_vec();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|m| {
+            let ready = m.relations().all(|(_, r)| {
+                let t = (r.target)();
+                t.is(m) || done.iter().any(|d| d.is(t)) || !models.iter().any(|x| x.is(t))
+            });
+            if ready {
+                done.push(m);
+                out.push(create_table(m));
+            }
+            !ready
+        });
+        if pending.len() == before {
+            // A reference cycle: deferred constraints let any order work.
+            for m in pending.drain(..) {
+                out.push(create_table(m));
+            }
+        }
+    }
+    out
+}
+
+/// Every statement, joined like `sqlmigrate` prints it.
+pub fn sql_create_all(models: &[&'static ModelMeta]) -> String {
+    let mut s = String::from("BEGIN;\n");
+    for stmt in create_statements(models) {
+        let _ = writeln!(s, "--\n-- Create model {}\n--\n{}", stmt.model.name, stmt.sql);
+    }
+    s.push_str("COMMIT;\n");
+    s
+}

@@ -1,0 +1,212 @@
+//! Hooks (Django's signals): `pre_save`, `post_save` (with `created`),
+//! `pre_delete` and `post_delete`, registered per model on a [`Db`].
+//!
+//! A hook returning `Err` aborts the operation; the save or delete it belongs
+//! to runs in a transaction and is rolled back.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::meta::ModelMeta;
+use crate::model::{DynModel, Model};
+
+type SaveHook = Rc<dyn Fn(&Db, &mut dyn Any, bool) -> Result<()>>;
+type DeleteHook = Rc<dyn Fn(&Db, &dyn DynModel) -> Result<()>>;
+
+#[derive(Default, Clone)]
+struct ModelHooks {
+    pre_save: Vec<SaveHook>,
+    post_save: Vec<SaveHook>,
+    pre_delete: Vec<DeleteHook>,
+    post_delete: Vec<DeleteHook>,
+}
+
+/// The hooks registered on one [`Db`].
+#[derive(Default)]
+pub struct Hooks {
+    by_model: RefCell<HashMap<usize, ModelHooks>>,
+}
+
+fn key(m: &ModelMeta) -> usize {
+    m as *const ModelMeta as usize
+}
+
+fn tag(err: Error, hook: &'static str, model: &'static str) -> Error {
+    match err {
+        Error::Hook {
+            hook: "user",
+            message,
+            ..
+        } => Error::Hook {
+            hook,
+            model,
+            message,
+        },
+        e => e,
+    }
+}
+
+impl Hooks {
+    pub(crate) fn has_save_hooks(&self, m: &ModelMeta) -> bool {
+        let map = self.by_model.borrow();
+        if map.is_empty() {
+            return false;
+        }
+        map.get(&key(m))
+            .is_some_and(|h| !h.pre_save.is_empty() || !h.post_save.is_empty())
+    }
+
+    /// True when `m` has a delete hook: the collector then loads its rows.
+    pub(crate) fn has_delete_hooks(&self, m: &ModelMeta) -> bool {
+        let map = self.by_model.borrow();
+        if map.is_empty() {
+            return false;
+        }
+        map.get(&key(m))
+            .is_some_and(|h| !h.pre_delete.is_empty() || !h.post_delete.is_empty())
+    }
+
+    fn get(&self, m: &ModelMeta) -> ModelHooks {
+        self.by_model.borrow().get(&key(m)).cloned().unwrap_or_default()
+    }
+
+    pub(crate) fn pre_save<M: Model>(&self, db: &Db, obj: &mut M) -> Result<()> {
+        for h in self.get(M::META).pre_save {
+            h(db, obj, false).map_err(|e| tag(e, "pre_save", M::META.name))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn post_save<M: Model>(&self, db: &Db, obj: &mut M, created: bool) -> Result<()> {
+        for h in self.get(M::META).post_save {
+            h(db, obj, created).map_err(|e| tag(e, "post_save", M::META.name))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn pre_delete(&self, db: &Db, obj: &dyn DynModel) -> Result<()> {
+        let m = obj.meta();
+        for h in self.get(m).pre_delete {
+            h(db, obj).map_err(|e| tag(e, "pre_delete", m.name))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn post_delete(&self, db: &Db, obj: &dyn DynModel) -> Result<()> {
+        let m = obj.meta();
+        for h in self.get(m).post_delete {
+            h(db, obj).map_err(|e| tag(e, "post_delete", m.name))?;
+        }
+        Ok(())
+    }
+}
+
+impl Db {
+    /// Registers a `pre_save` hook for `M`: runs before the row is written and
+    /// may change the instance.
+    pub fn on_pre_save<M: Model>(&self, f: impl Fn(&Db, &mut M) -> Result<()> + 'static) {
+        let hook: SaveHook = Rc::new(move |db, any, _| match any.downcast_mut::<M>() {
+            Some(m) => f(db, m),
+            None => Ok(()),
+        });
+        self.hooks
+            .by_model
+            .borrow_mut()
+            .entry(key(M::META))
+            .or_default()
+            .pre_save
+            .push(hook);
+    }
+
+    /// Registers a `post_save` hook for `M`; `created` is true after an INSERT.
+    ///
+    /// # Examples
+    ///
+    /// The seed's auto-create-profile pattern:
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[model(app = "docs")]
+    /// # pub struct Member { pub id: Option<i64>, pub name: String }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[model(app = "docs")]
+    /// # pub struct Card {
+    /// #     pub id: Option<i64>,
+    /// #     #[one_to_one(on_delete = "cascade", related_name = "card")]
+    /// #     pub member: OneToOne<Member>,
+    /// # }
+    /// let db = Db::open_in_memory()?;
+    /// db.migrate()?;
+    /// db.on_post_save::<Member>(|db, member, created| {
+    ///     if created {
+    ///         Card { id: None, member: OneToOne::to(member) }.save(db)?;
+    ///     }
+    ///     Ok(())
+    /// });
+    /// let m = Member { id: None, name: "ann".into() }.create(&db)?;
+    /// assert!(m.card_opt(&db)?.is_some());
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn on_post_save<M: Model>(&self, f: impl Fn(&Db, &M, bool) -> Result<()> + 'static) {
+        let hook: SaveHook = Rc::new(move |db, any, created| match any.downcast_mut::<M>() {
+            Some(m) => f(db, m, created),
+            None => Ok(()),
+        });
+        self.hooks
+            .by_model
+            .borrow_mut()
+            .entry(key(M::META))
+            .or_default()
+            .post_save
+            .push(hook);
+    }
+
+    /// Registers a `pre_delete` hook for `M`, called for every collected
+    /// instance (cascaded ones and multi-table parents included) before any
+    /// row is deleted. Registering one makes the collector load `M`'s rows.
+    pub fn on_pre_delete<M: Model>(&self, f: impl Fn(&Db, &M) -> Result<()> + 'static) {
+        let hook: DeleteHook = Rc::new(move |db, obj| match downcast::<M>(obj) {
+            Some(m) => f(db, m),
+            None => Ok(()),
+        });
+        self.hooks
+            .by_model
+            .borrow_mut()
+            .entry(key(M::META))
+            .or_default()
+            .pre_delete
+            .push(hook);
+    }
+
+    /// Registers a `post_delete` hook for `M`, called after `M`'s rows are
+    /// deleted, inside the delete's transaction.
+    pub fn on_post_delete<M: Model>(&self, f: impl Fn(&Db, &M) -> Result<()> + 'static) {
+        let hook: DeleteHook = Rc::new(move |db, obj| match downcast::<M>(obj) {
+            Some(m) => f(db, m),
+            None => Ok(()),
+        });
+        self.hooks
+            .by_model
+            .borrow_mut()
+            .entry(key(M::META))
+            .or_default()
+            .post_delete
+            .push(hook);
+    }
+
+    /// Removes every hook of every model.
+    pub fn clear_hooks(&self) {
+        self.hooks.by_model.borrow_mut().clear();
+    }
+}
+
+fn downcast<M: Model>(obj: &dyn DynModel) -> Option<&M> {
+    let any: &dyn Any = obj;
+    // `&dyn DynModel` upcasts to `&dyn Any` (trait upcasting), then downcasts.
+    any.downcast_ref::<M>()
+}

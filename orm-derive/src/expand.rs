@@ -1,0 +1,590 @@
+//! Expand: the checked model into the `Model` impl, its static metadata,
+//! column and relation accessors, and one reverse-accessor trait per relation.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::Ident;
+
+use crate::ast::{Field, Kind, Model, OnDelete, Relation};
+use crate::check::accessor;
+
+fn camel(s: &str) -> String {
+    s.split('_')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+fn type_name(ty: &syn::Type) -> String {
+    match ty {
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
+        other => other.to_token_stream().to_string(),
+    }
+}
+
+struct Col {
+    name: String,
+    column: String,
+    pk: bool,
+}
+
+fn column_of(f: &Field) -> Col {
+    let db_column = f.db_column.as_ref().map(|l| l.value());
+    match &f.kind {
+        Kind::Plain => Col {
+            name: f.ident.to_string(),
+            column: db_column.unwrap_or_else(|| f.ident.to_string()),
+            pk: f.primary_key || f.auto.is_some(),
+        },
+        Kind::Relation(_) => Col {
+            name: f.ident.to_string(),
+            column: db_column.unwrap_or_else(|| format!("{}_id", f.ident)),
+            pk: f.primary_key,
+        },
+        Kind::Parent(rel) if rel.implicit_parent => {
+            let name = format!("{}_ptr", type_name(&rel.target).to_lowercase());
+            Col {
+                column: format!("{name}_id"),
+                name,
+                pk: true,
+            }
+        }
+        Kind::Parent(_) => Col {
+            name: f.ident.to_string(),
+            column: db_column.unwrap_or_else(|| format!("{}_id", f.ident)),
+            pk: true,
+        },
+    }
+}
+
+fn opt_str(s: Option<String>) -> TokenStream {
+    match s {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+pub fn expand(m: &Model) -> TokenStream {
+    let ident = &m.ident;
+    let vis = &m.vis;
+    let name = ident.to_string();
+    let model_name = name.to_lowercase();
+    let app = &m.app;
+    let table = m
+        .table
+        .clone()
+        .unwrap_or_else(|| format!("{}_{}", app.to_lowercase(), model_name));
+
+    let cols: Vec<Col> = m.fields.iter().map(column_of).collect();
+    let pk_index = cols.iter().position(|c| c.pk).unwrap_or(0);
+    let parent = m
+        .fields
+        .iter()
+        .enumerate()
+        .find_map(|(i, f)| match &f.kind {
+            Kind::Parent(rel) => Some((i, f, &**rel)),
+            _ => None,
+        });
+
+    let mut helpers = Vec::new();
+    let mut field_metas = Vec::new();
+    for (i, (f, c)) in m.fields.iter().zip(&cols).enumerate() {
+        let fname = &c.name;
+        let column = &c.column;
+        let pk = i == pk_index;
+        let ty = &f.ty;
+        let max_length = match f.max_length {
+            Some(n) => quote!(::core::option::Option::Some(#n)),
+            None => quote!(::core::option::Option::None),
+        };
+        let default = match &f.default {
+            Some(e) => {
+                let fun = format_ident!("__orm_default_{}", f.ident);
+                helpers.push(quote! {
+                    fn #fun() -> ::orm_core::Value { ::orm_core::__private::value(&(#e)) }
+                });
+                quote!(::core::option::Option::Some(#fun as fn() -> ::orm_core::Value))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let (sql_type, null, relation, rel_db_type, auto, unique) = match &f.kind {
+            Kind::Plain => {
+                let sql_type = if let Some(t) = &f.db_type {
+                    t.value().into_token_stream()
+                } else if f.auto.is_some() && pk {
+                    quote!("integer")
+                } else if let Some(n) = f.max_length {
+                    let vc = format!("varchar({n})");
+                    quote_spanned! {ty.span()=>
+                        ::orm_core::__private::text_type(#vc,
+                            <#ty as ::orm_core::__private::SqlType>::SQL_TYPE,
+                            <#ty as ::orm_core::__private::SqlType>::TEXT)
+                    }
+                } else {
+                    quote_spanned!(ty.span()=> <#ty as ::orm_core::__private::SqlType>::SQL_TYPE)
+                };
+                let null = if f.auto.is_some() && pk {
+                    quote!(false)
+                } else {
+                    quote_spanned!(ty.span()=> <#ty as ::orm_core::__private::SqlType>::NULLABLE)
+                };
+                let rel_db = if pk { f.auto.unwrap_or("") } else { "" };
+                let auto = f.auto.is_some() && pk;
+                (sql_type, null, quote!(::core::option::Option::None), rel_db, auto, f.unique || pk)
+            }
+            Kind::Relation(rel) | Kind::Parent(rel) => {
+                let rel_static = format_ident!("__ORM_REL_{}", i);
+                helpers.push(relation_static(m, f, rel, &rel_static, i));
+                let null = rel.nullable;
+                (
+                    quote!(""),
+                    quote!(#null),
+                    quote!(::core::option::Option::Some(&#rel_static)),
+                    "",
+                    false,
+                    true,
+                )
+            }
+        };
+        field_metas.push(quote! {
+            ::orm_core::__private::FieldMeta {
+                name: #fname,
+                column: #column,
+                sql_type: #sql_type,
+                null: #null,
+                primary_key: #pk,
+                auto: #auto,
+                unique: #unique,
+                max_length: #max_length,
+                default: #default,
+                relation: #relation,
+                rel_db_type: #rel_db_type,
+            }
+        });
+    }
+    let n_fields = field_metas.len();
+
+    let parent_meta = match parent {
+        Some((_, _, rel)) => {
+            let t = &rel.target;
+            helpers.push(quote! {
+                fn __orm_parent_meta() -> &'static ::orm_core::__private::ModelMeta {
+                    <#t as ::orm_core::Model>::META
+                }
+            });
+            quote!(::core::option::Option::Some(__orm_parent_meta))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+
+    // --- Model impl pieces -------------------------------------------------
+    let pk_field = &m.fields[pk_index];
+    let pk_ident = &pk_field.ident;
+    let (pk_get, pk_set) = match &pk_field.kind {
+        Kind::Parent(rel) => {
+            let t = &rel.target;
+            (
+                quote!(<#t as ::orm_core::Model>::pk(&self.#pk_ident)),
+                quote!(<#t as ::orm_core::Model>::set_pk(&mut self.#pk_ident, pk)),
+            )
+        }
+        _ => (
+            quote!(::orm_core::__private::pk_value(&self.#pk_ident)),
+            quote!(::orm_core::__private::PkSlot::set_pk(&mut self.#pk_ident, pk)),
+        ),
+    };
+
+    let mut reads = Vec::new();
+    let mut parent_read = quote!();
+    let mut binds = Vec::new();
+    let mut value_arms = Vec::new();
+    let mut prepares = Vec::new();
+    let mut fills = Vec::new();
+    let mut cleans = Vec::new();
+    let mut col_fns = Vec::new();
+    let mut field_idents = Vec::new();
+    for (i, (f, c)) in m.fields.iter().zip(&cols).enumerate() {
+        let fi = &f.ident;
+        let ty = &f.ty;
+        let cname = &c.name;
+        field_idents.push(fi.clone());
+        let skip_pk = if i == pk_index {
+            quote!(if with_pk)
+        } else {
+            quote!()
+        };
+        match &f.kind {
+            Kind::Parent(rel) => {
+                let t = &rel.target;
+                parent_read = quote! {
+                    let #fi = <#t as ::orm_core::Model>::__from_row(row, idx)?;
+                };
+                reads.push(quote!(::orm_core::__private::skip(idx);));
+                binds.push(quote! {
+                    #skip_pk { ::orm_core::__private::bind(stmt, &mut n, &<#t as ::orm_core::Model>::pk(&self.#fi))?; }
+                });
+                value_arms.push(quote!(#cname => <#t as ::orm_core::Model>::pk(&self.#fi),));
+            }
+            _ => {
+                reads.push(quote_spanned! {ty.span()=>
+                    let #fi: #ty = ::orm_core::__private::read(row, idx, <Self as ::orm_core::Model>::META, #i)?;
+                });
+                binds.push(quote! {
+                    #skip_pk { ::orm_core::__private::bind(stmt, &mut n, &self.#fi)?; }
+                });
+                value_arms.push(quote!(#cname => ::core::option::Option::Some(::orm_core::__private::value(&self.#fi)),));
+            }
+        }
+        let doc_col = format!("The `{}` column of `{}`, for filters and ordering.", c.column, name);
+        match &f.kind {
+            Kind::Plain => {
+                if f.is_text {
+                    let max = match f.max_length {
+                        Some(n) => quote!(::core::option::Option::Some(#n)),
+                        None => quote!(::core::option::Option::None),
+                    };
+                    let blank = f.blank || f.is_option;
+                    cleans.push(quote! {
+                        ::orm_core::__private::check_text(errors, #cname,
+                            ::orm_core::__private::TextField::text(&self.#fi), #max, #blank);
+                    });
+                }
+                col_fns.push(quote! {
+                    #[doc = #doc_col]
+                    #[allow(dead_code)]
+                    #vis fn #fi() -> ::orm_core::Col<Self> {
+                        ::orm_core::Col::__new(0, &__ORM_FIELDS[#i])
+                    }
+                });
+            }
+            Kind::Relation(rel) => {
+                let t = &rel.target;
+                let to_field = opt_str(rel.to_field.as_ref().map(|l| l.value()));
+                if rel.nullable {
+                    prepares.push(quote! {
+                        ::orm_core::__private::prepare_opt(&mut self.#fi, op, <Self as ::orm_core::Model>::META, #cname, #to_field)?;
+                    });
+                    fills.push(quote! {
+                        if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
+                            return ::orm_core::__private::fill_opt(&mut self.#fi, db, row, idx, plan);
+                        }
+                    });
+                } else {
+                    prepares.push(quote! {
+                        self.#fi.__prepare(op, <Self as ::orm_core::Model>::META, #cname, #to_field)?;
+                    });
+                    fills.push(quote! {
+                        if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
+                            return self.#fi.__fill(db, row, idx, plan);
+                        }
+                    });
+                }
+                let doc_rel = format!("The one-to-one relation `{name}.{fi}` to `{}`: filter across it with `.then(...)`, follow it with `select_related`.", type_name(t));
+                let choices = format_ident!("{}_choices", fi);
+                let doc_choices = format!("The `{}` rows `{name}.{fi}` may point at (its `limit_choices_to`).", type_name(t));
+                let limit = if rel.limit_choices_to.is_empty() {
+                    quote!()
+                } else {
+                    let lim = format_ident!("__orm_limit_{}", i);
+                    quote!(.filter(#lim()))
+                };
+                col_fns.push(quote! {
+                    #[doc = #doc_rel]
+                    #[allow(dead_code)]
+                    #vis fn #fi() -> ::orm_core::Rel<Self, #t> {
+                        ::orm_core::Rel::__forward(0, &__ORM_FIELDS[#i])
+                    }
+                    #[doc = #doc_choices]
+                    #[allow(dead_code)]
+                    #vis fn #choices() -> ::orm_core::QuerySet<#t> {
+                        <#t as ::orm_core::Model>::objects() #limit
+                    }
+                });
+            }
+            Kind::Parent(_) => {}
+        }
+    }
+
+    let (save_parents, prepare_parent, fill_parent, clean_parent, value_parent, deref) = match parent {
+        Some((_, f, rel)) => {
+            let t = &rel.target;
+            let fi = &f.ident;
+            (
+                quote! {
+                    fn __save_parents(&mut self, db: &::orm_core::Db, raw: bool) -> ::orm_core::Result<bool> {
+                        ::orm_core::__private::save_chain(db, &mut self.#fi, raw)
+                    }
+                },
+                quote!(<#t as ::orm_core::Model>::__prepare_related(&mut self.#fi, op)?;),
+                quote!(return <#t as ::orm_core::Model>::__fill_forward(&mut self.#fi, db, field, row, idx, plan);),
+                quote!(<#t as ::orm_core::Model>::__clean_fields(&self.#fi, errors);),
+                quote!(<#t as ::orm_core::Model>::value_of(&self.#fi, field)),
+                quote! {
+                    #[automatically_derived]
+                    impl ::core::ops::Deref for #ident {
+                        type Target = #t;
+                        fn deref(&self) -> &#t { &self.#fi }
+                    }
+                    #[automatically_derived]
+                    impl ::core::ops::DerefMut for #ident {
+                        fn deref_mut(&mut self) -> &mut #t { &mut self.#fi }
+                    }
+                },
+            )
+        }
+        None => (
+            quote!(),
+            quote!(),
+            quote! {
+                ::orm_core::__private::skip_plan(idx, plan);
+                ::core::result::Result::Ok(())
+            },
+            quote!(),
+            quote!(::core::option::Option::None),
+            quote!(),
+        ),
+    };
+
+    let reverse_traits: Vec<TokenStream> = m
+        .fields
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| match &f.kind {
+            Kind::Relation(rel) | Kind::Parent(rel) => Some(reverse_trait(m, f, rel, i)),
+            Kind::Plain => None,
+        })
+        .collect();
+
+    quote! {
+        const _: () = {
+            #(#helpers)*
+
+            static __ORM_FIELDS: [::orm_core::__private::FieldMeta; #n_fields] = [#(#field_metas),*];
+
+            static __ORM_META: ::orm_core::__private::ModelMeta = ::orm_core::__private::ModelMeta {
+                app_label: #app,
+                name: #name,
+                model_name: #model_name,
+                table: #table,
+                fields: &__ORM_FIELDS,
+                pk: #pk_index,
+                parent: #parent_meta,
+                load: ::orm_core::__private::load_dyn::<#ident>,
+                sql: ::orm_core::__private::SqlCache::new(),
+            };
+
+            fn __orm_meta() -> &'static ::orm_core::__private::ModelMeta {
+                &__ORM_META
+            }
+
+            ::orm_core::__private::inventory::submit! {
+                ::orm_core::__private::ModelEntry(__orm_meta)
+            }
+
+            #[automatically_derived]
+            impl ::orm_core::Model for #ident {
+                const META: &'static ::orm_core::__private::ModelMeta = &__ORM_META;
+
+                fn pk(&self) -> ::core::option::Option<::orm_core::Value> {
+                    #pk_get
+                }
+
+                fn set_pk(&mut self, pk: ::core::option::Option<::orm_core::Value>) {
+                    #pk_set
+                }
+
+                fn value_of(&self, field: &str) -> ::core::option::Option<::orm_core::Value> {
+                    match field {
+                        "pk" => <Self as ::orm_core::Model>::pk(self),
+                        #(#value_arms)*
+                        _ => #value_parent,
+                    }
+                }
+
+                fn __from_row(
+                    row: &::orm_core::__private::rusqlite::Row<'_>,
+                    idx: &mut usize,
+                ) -> ::orm_core::Result<Self> {
+                    #parent_read
+                    #(#reads)*
+                    ::core::result::Result::Ok(#ident { #(#field_idents),* })
+                }
+
+                fn __bind_local(
+                    &self,
+                    stmt: &mut ::orm_core::__private::rusqlite::Statement<'_>,
+                    start: usize,
+                    with_pk: bool,
+                ) -> ::orm_core::Result<usize> {
+                    let _ = with_pk;
+                    let mut n = start;
+                    #(#binds)*
+                    ::core::result::Result::Ok(n)
+                }
+
+                #save_parents
+
+                fn __prepare_related(&mut self, op: &'static str) -> ::orm_core::Result<()> {
+                    let _ = op;
+                    #prepare_parent
+                    #(#prepares)*
+                    ::core::result::Result::Ok(())
+                }
+
+                fn __fill_forward(
+                    &mut self,
+                    db: &::orm_core::Db,
+                    field: &'static ::orm_core::__private::FieldMeta,
+                    row: &::orm_core::__private::rusqlite::Row<'_>,
+                    idx: &mut usize,
+                    plan: &::orm_core::__private::LoadPlan,
+                ) -> ::orm_core::Result<()> {
+                    let _ = (db, field, row, &idx, plan);
+                    #(#fills)*
+                    #fill_parent
+                }
+
+                fn __clean_fields(&self, errors: &mut ::std::vec::Vec<(::std::string::String, ::std::string::String)>) {
+                    let _ = &errors;
+                    #clean_parent
+                    #(#cleans)*
+                }
+            }
+
+            #[automatically_derived]
+            impl #ident {
+                #(#col_fns)*
+            }
+
+            #deref
+        };
+
+        #(#reverse_traits)*
+    }
+}
+
+fn relation_static(m: &Model, f: &Field, rel: &Relation, name: &Ident, i: usize) -> TokenStream {
+    let t = &rel.target;
+    let target_fn = format_ident!("__orm_target_{}", i);
+    let to_field = opt_str(rel.to_field.as_ref().map(|l| l.value()));
+    let related_name = opt_str(rel.related_name.as_ref().map(|l| l.value()));
+    let related_query_name = opt_str(rel.related_query_name.as_ref().map(|l| l.value()));
+    let parent_link = rel.parent_link;
+    let db_constraint = rel.db_constraint;
+    let mut extra = Vec::new();
+    let on_delete = match rel.on_delete.as_ref().unwrap_or(&OnDelete::Cascade) {
+        OnDelete::Cascade => quote!(::orm_core::OnDelete::Cascade),
+        OnDelete::Protect => quote!(::orm_core::OnDelete::Protect),
+        OnDelete::Restrict => quote!(::orm_core::OnDelete::Restrict),
+        OnDelete::SetNull => quote!(::orm_core::OnDelete::SetNull),
+        OnDelete::SetDefault => quote!(::orm_core::OnDelete::SetDefault),
+        OnDelete::DoNothing => quote!(::orm_core::OnDelete::DoNothing),
+        OnDelete::Set(e) => {
+            let fun = format_ident!("__orm_set_{}", i);
+            extra.push(quote! {
+                fn #fun() -> ::orm_core::Value { ::orm_core::__private::value(&(#e)) }
+            });
+            quote!(::orm_core::OnDelete::Set(#fun))
+        }
+    };
+    let limit = if rel.limit_choices_to.is_empty() {
+        quote!(::core::option::Option::None)
+    } else {
+        let fun = format_ident!("__orm_limit_{}", i);
+        let parts = rel.limit_choices_to.iter().map(|(k, v)| {
+            let k = k.to_string();
+            quote!(::orm_core::Q::kw(#k, #v))
+        });
+        extra.push(quote! {
+            fn #fun() -> ::orm_core::Q {
+                ::orm_core::Q::All #(& #parts)*
+            }
+        });
+        quote!(::core::option::Option::Some(#fun))
+    };
+    let _ = (m, f);
+    quote! {
+        fn #target_fn() -> &'static ::orm_core::__private::ModelMeta {
+            <#t as ::orm_core::Model>::META
+        }
+        #(#extra)*
+        static #name: ::orm_core::__private::RelationMeta = ::orm_core::__private::RelationMeta {
+            target: #target_fn,
+            to_field: #to_field,
+            on_delete: #on_delete,
+            related_name: #related_name,
+            related_query_name: #related_query_name,
+            parent_link: #parent_link,
+            db_constraint: #db_constraint,
+            limit_choices_to: #limit,
+            reverse_sql: ::orm_core::__private::OnceLock::new(),
+        };
+    }
+}
+
+/// `pub trait ProfileOfUser { fn profile(&self, db) ...; fn profile_opt ...; fn set_profile ... }`
+fn reverse_trait(m: &Model, f: &Field, rel: &Relation, i: usize) -> TokenStream {
+    let acc = accessor(m, rel);
+    if acc.ends_with('+') || acc.is_empty() {
+        return quote!();
+    }
+    let ident = &m.ident;
+    let vis = &m.vis;
+    let t = &rel.target;
+    let target_name = type_name(t);
+    let trait_name = Ident::new(&format!("{}Of{}", camel(&acc), target_name), Span::call_site());
+    let get = Ident::new(&acc, Span::call_site());
+    let get_opt = format_ident!("{}_opt", acc);
+    let set = format_ident!("set_{}", acc);
+    let fi = &f.ident;
+    let name = ident.to_string();
+    let set_key = match &f.kind {
+        Kind::Parent(_) => quote!(value.#fi = ::core::clone::Clone::clone(owner);),
+        _ if rel.nullable => quote!(value.#fi = ::core::option::Option::Some(::orm_core::OneToOne::to(owner));),
+        _ => quote!(value.#fi = ::orm_core::OneToOne::to(owner);),
+    };
+    let doc_trait = format!(
+        "The reverse side of `{name}.{fi}`: `{target_name}::{acc}` (generated by `#[derive(Model)]` on `{name}`; import it where the accessor is used)."
+    );
+    let doc_get = format!("The `{name}` whose `{fi}` points at this `{target_name}`: one query, none once cached.\n\n# Errors\n\n`Error::RelatedObjectDoesNotExist` (\"{target_name} has no {acc}.\") when there is none.");
+    let doc_opt = format!("The `{name}` whose `{fi}` points at this `{target_name}`, or `None` (Django's `getattr(obj, \"{acc}\", None)`). A missing result is cached too.\n\n# Errors\n\nDatabase errors only.");
+    let doc_set = format!("Points `value.{fi}` at this `{target_name}` and saves `value`; a previous `{name}` pointing here lets go first, so the UNIQUE constraint never trips.\n\n# Errors\n\n`Error::Unsaved` when this `{target_name}` is unsaved, or the save's errors.");
+    let field_static = quote!(&<#ident as ::orm_core::Model>::META.fields[#i]);
+    quote! {
+        #[doc = #doc_trait]
+        #vis trait #trait_name {
+            #[doc = #doc_get]
+            fn #get(&self, db: &::orm_core::Db) -> ::orm_core::Result<#ident>;
+            #[doc = #doc_opt]
+            fn #get_opt(&self, db: &::orm_core::Db) -> ::orm_core::Result<::core::option::Option<#ident>>;
+            #[doc = #doc_set]
+            fn #set(&self, db: &::orm_core::Db, value: &mut #ident) -> ::orm_core::Result<()>;
+        }
+
+        #[automatically_derived]
+        impl #trait_name for #t {
+            fn #get(&self, db: &::orm_core::Db) -> ::orm_core::Result<#ident> {
+                ::orm_core::__private::reverse_require::<#t, #ident>(db, self, #field_static, #acc)
+            }
+            fn #get_opt(&self, db: &::orm_core::Db) -> ::orm_core::Result<::core::option::Option<#ident>> {
+                ::orm_core::__private::reverse_get::<#t, #ident>(db, self, #field_static)
+            }
+            fn #set(&self, db: &::orm_core::Db, value: &mut #ident) -> ::orm_core::Result<()> {
+                fn set_key(value: &mut #ident, owner: &#t) { #set_key }
+                ::orm_core::__private::reverse_set::<#t, #ident>(db, self, value, #field_static, set_key)
+            }
+        }
+    }
+}
