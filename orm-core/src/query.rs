@@ -219,15 +219,23 @@ impl Target {
     pub(crate) fn resolve(&self, root: &'static ModelMeta) -> Result<(Path, usize, &'static FieldMeta)> {
         match self {
             Target::Column { path, depth, field } => {
-                if !path.root.is(root) && !root.is_or_inherits(path.root) {
+                // A column of an ancestor model works on a multi-table child:
+                // its depth grows by the distance between the two.
+                let Some(up) = root.chain().position(|m| m.is(path.root)) else {
                     return Err(Error::Field {
                         message: format!(
                             "Lookup on {}.{} used in a query on {}",
                             path.root.name, field.name, root.name
                         ),
                     });
+                };
+                let mut path = path.clone();
+                path.root = root;
+                match path.steps.first_mut() {
+                    Some(Step::Forward { depth, .. } | Step::Reverse { depth, .. }) => *depth += up,
+                    None => return Ok((path, depth + up, field)),
                 }
-                Ok((path.clone(), *depth, field))
+                Ok((path, *depth, field))
             }
             Target::Named(name) => {
                 let mut path = Path {
