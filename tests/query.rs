@@ -394,3 +394,49 @@ fn nested_atomic_rolls_back_inner_only() -> Result<()> {
     assert_eq!(names(&User::objects().all(&db)?), ["outer"]);
     Ok(())
 }
+
+#[test]
+fn prefetch_related_reverse_and_forward_in_one_query_each() -> Result<()> {
+    let db = setup()?;
+    seed(&db)?;
+    let (r, c) = db.capture(|| -> Result<Vec<Option<Option<String>>>> {
+        let users = User::objects().prefetch_related("profile").order_by("id").all(&db)?;
+        users.iter().map(|u| Ok(u.profile_opt(&db)?.map(|p| p.bio))).collect()
+    });
+    assert_eq!(r?, vec![Some(Some("Hello world".into())), Some(None), None]);
+    assert_eq!(c.len(), 2, "users, then profiles WHERE user_id IN (...): {:?}", c.queries);
+    let (r, c) = db.capture(|| -> Result<Vec<String>> {
+        let profiles = Profile::objects().prefetch_related(Profile::user()).order_by("id").all(&db)?;
+        profiles.iter().map(|p| Ok(p.user.get(&db)?.username.clone())).collect()
+    });
+    assert_eq!(r?, ["alice", "bob"]);
+    assert_eq!(c.len(), 2, "{:?}", c.queries);
+    Ok(())
+}
+
+#[test]
+fn prefetch_chunks_keys_under_the_parameter_limit() -> Result<()> {
+    let db = setup()?;
+    db.atomic(|db| {
+        for i in 0..1_200 {
+            let u = User { id: None, username: format!("u{i}"), is_staff: false, karma: i }.create(db)?;
+            if i % 2 == 0 {
+                Profile { id: None, user: OneToOne::to(&u), bio: None }.save(db)?;
+            }
+        }
+        Ok(())
+    })?;
+    let (r, c) = db.capture(|| -> Result<usize> {
+        let users = User::objects().prefetch_related("profile").all(&db)?;
+        let mut with = 0;
+        for u in &users {
+            with += u.profile_opt(&db)?.is_some() as usize;
+        }
+        Ok(with)
+    });
+    assert_eq!(r?, 600);
+    assert_eq!(c.len(), 1 + 3, "1,200 keys in chunks of 500");
+    let mut users = User::objects().filter(User::karma().lt(10)).all(&db)?;
+    orm_core::prefetch_related_objects(&db, &mut users, "profile")?;
+    Ok(())
+}

@@ -231,3 +231,30 @@ macro_rules! pk_slot_plain {
     )*};
 }
 pk_slot_plain!(i64, i32, String, Vec<u8>);
+
+/// A relation field that can take a prefetched object into its cache.
+pub trait CacheSlot {
+    /// Stores `obj` when it is the right type and matches the key.
+    fn set_cached(&mut self, obj: Box<dyn std::any::Any>) -> bool;
+}
+
+impl<T: Model> CacheSlot for OneToOne<T> {
+    fn set_cached(&mut self, obj: Box<dyn std::any::Any>) -> bool {
+        match obj.downcast::<T>() {
+            Ok(t) => {
+                self.__cache(*t);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+impl<T: Model> CacheSlot for Option<OneToOne<T>> {
+    fn set_cached(&mut self, obj: Box<dyn std::any::Any>) -> bool {
+        match self {
+            Some(rel) => rel.set_cached(obj),
+            None => false,
+        }
+    }
+}

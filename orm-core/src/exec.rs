@@ -35,6 +35,12 @@ impl<M: Model> QuerySet<M> {
         while let Some(row) = rows.next().map_err(Error::from_sqlite)? {
             out.push(map_row::<M>(db, row, &sel.plan)?);
         }
+        drop(rows);
+        drop(stmt);
+        for spec in &self.spec.prefetch {
+            let path = spec.resolve(M::META)?;
+            crate::prefetch::run(db, &mut out, &path)?;
+        }
         Ok(out)
     }
 

@@ -78,6 +78,13 @@ pub trait Model: Clone + Sized + 'static {
     }
 
     #[doc(hidden)]
+    /// Stores a loaded related object in the forward cache of `field`
+    /// (prefetch); false when `field` is not a relation of this model.
+    fn __set_cached(&mut self, _field: &'static FieldMeta, _obj: Box<dyn Any>) -> bool {
+        false
+    }
+
+    #[doc(hidden)]
     /// Field-level validation (max_length, blank), appended to `errors`.
     fn __clean_fields(&self, _errors: &mut Vec<(String, String)>) {}
 

@@ -818,6 +818,7 @@ pub struct Spec {
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
     pub(crate) related: Vec<RelatedSpec>,
+    pub(crate) prefetch: Vec<RelatedSpec>,
 }
 
 /// A lazy query on model `M` (Django's `QuerySet`). Nothing runs until a
@@ -915,6 +916,14 @@ impl<M: Model> QuerySet<M> {
     /// as missing). Chains such as `"page__profile__user"` are one query.
     pub fn select_related(mut self, r: impl Into<RelatedSpec>) -> Self {
         self.spec.related.push(r.into());
+        self
+    }
+
+    /// After loading, loads this relation for all results with one `IN (...)`
+    /// query per chunk of keys (Django's `prefetch_related`), filling the
+    /// caches: the accessors then run no query.
+    pub fn prefetch_related(mut self, r: impl Into<RelatedSpec>) -> Self {
+        self.spec.prefetch.push(r.into());
         self
     }
 

@@ -176,6 +176,12 @@ impl<T: Model> OneToOne<T> {
         Ok(())
     }
 
+    /// Stores a loaded object in the cache (prefetch).
+    #[doc(hidden)]
+    pub fn __cache(&mut self, obj: T) {
+        self.cache = OnceCell::from(Box::new(obj));
+    }
+
     /// Fills the cache from a `select_related` row.
     #[doc(hidden)]
     pub fn __fill(&mut self, db: &Db, row: &Row<'_>, idx: &mut usize, plan: &LoadPlan) -> Result<()> {

@@ -212,6 +212,7 @@ pub fn expand(m: &Model) -> TokenStream {
     let mut value_arms = Vec::new();
     let mut prepares = Vec::new();
     let mut fills = Vec::new();
+    let mut sets = Vec::new();
     let mut cleans = Vec::new();
     let mut col_fns = Vec::new();
     let mut field_idents = Vec::new();
@@ -281,6 +282,11 @@ pub fn expand(m: &Model) -> TokenStream {
                             return ::orm_core::__private::fill_opt(&mut self.#fi, db, row, idx, plan);
                         }
                     });
+                    sets.push(quote! {
+                        if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
+                            return ::orm_core::__private::CacheSlot::set_cached(&mut self.#fi, obj);
+                        }
+                    });
                 } else {
                     prepares.push(quote! {
                         self.#fi.__prepare(op, <Self as ::orm_core::Model>::META, #cname, #to_field)?;
@@ -288,6 +294,11 @@ pub fn expand(m: &Model) -> TokenStream {
                     fills.push(quote! {
                         if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
                             return self.#fi.__fill(db, row, idx, plan);
+                        }
+                    });
+                    sets.push(quote! {
+                        if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
+                            return ::orm_core::__private::CacheSlot::set_cached(&mut self.#fi, obj);
                         }
                     });
                 }
@@ -317,6 +328,17 @@ pub fn expand(m: &Model) -> TokenStream {
         }
     }
 
+    let set_parent = match parent {
+        Some((_, f, rel)) => {
+            let t = &rel.target;
+            let fi = &f.ident;
+            quote!(<#t as ::orm_core::Model>::__set_cached(&mut self.#fi, field, obj))
+        }
+        None => quote!({
+            let _ = obj;
+            false
+        }),
+    };
     let (save_parents, prepare_parent, fill_parent, clean_parent, value_parent, deref) = match parent {
         Some((_, f, rel)) => {
             let t = &rel.target;
@@ -454,6 +476,16 @@ pub fn expand(m: &Model) -> TokenStream {
                     let _ = (db, field, row, &idx, plan);
                     #(#fills)*
                     #fill_parent
+                }
+
+                fn __set_cached(
+                    &mut self,
+                    field: &'static ::orm_core::__private::FieldMeta,
+                    obj: ::std::boxed::Box<dyn ::core::any::Any>,
+                ) -> bool {
+                    let _ = field;
+                    #(#sets)*
+                    #set_parent
                 }
 
                 fn __clean_fields(&self, errors: &mut ::std::vec::Vec<(::std::string::String, ::std::string::String)>) {
