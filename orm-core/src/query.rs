@@ -770,7 +770,24 @@ impl RelatedSpec {
                         message: "select_related() needs a relation".into(),
                     });
                 }
-                Ok(p.clone())
+                // A relation of an ancestor used on a multi-table child: the
+                // first hop starts that many levels up.
+                let Some(up) = root.chain().position(|m| m.is(p.root)) else {
+                    return Err(Error::Field {
+                        message: format!(
+                            "select_related() on {} given a relation of {}",
+                            root.name, p.root.name
+                        ),
+                    });
+                };
+                let mut p = p.clone();
+                p.root = root;
+                if let Some(Step::Forward { depth, .. } | Step::Reverse { depth, .. }) =
+                    p.steps.first_mut()
+                {
+                    *depth += up;
+                }
+                Ok(p)
             }
             RelatedSpec::Named(s) => Path::parse(root, s),
         }

@@ -381,8 +381,13 @@ pub fn reverse_set<O: Model, T: Model>(
         op: "reverse assignment",
     })?;
     db.atomic(|db| {
-        // The current partner, if it is another row, must let go first.
-        let current: Option<T> = reverse_query::<T>(db, field, rel, &key)?;
+        // The current partner, if it is another row, must let go first. A
+        // parent link is the child's own key: the value takes over that row.
+        let current: Option<T> = if rel.parent_link {
+            None
+        } else {
+            reverse_query::<T>(db, field, rel, &key)?
+        };
         if let Some(cur) = current {
             if cur.pk() != value.pk() || value.pk().is_none() {
                 if field.null {

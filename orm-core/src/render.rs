@@ -117,6 +117,23 @@ impl Joins {
         at
     }
 
+    /// Like [`Joins::ancestor`], for loading columns only: a child reached
+    /// from its parent through the reverse parent link (`select_related` of
+    /// `place.restaurant`) reads the parent's columns from the node it came
+    /// from, the same row, instead of joining the parent table again. (Filters
+    /// keep the join, so a missing child row still reads as NULL.)
+    fn load_ancestor(&mut self, at: usize, depth: usize) -> usize {
+        if depth > 0 {
+            if let Edge::Rel(Step::Reverse { rel, .. }) = self.nodes[at].edge {
+                let from = self.nodes[at].parent;
+                if rel.rel.parent_link && self.nodes[from].model.is(rel.target) {
+                    return self.load_ancestor(from, depth - 1);
+                }
+            }
+        }
+        self.ancestor(at, depth)
+    }
+
     /// The node reached from `at` by `step`; `left` asks for a LEFT JOIN.
     fn step(&mut self, at: usize, step: Step, left: bool) -> usize {
         let (depth, target) = match step {
@@ -256,7 +273,7 @@ fn select_model(
     let mut width = 0;
     let mut pk_offset = 0;
     for (depth, m) in levels {
-        let node = joins.ancestor(at, depth);
+        let node = joins.load_ancestor(at, depth);
         let alias = joins.nodes[node].alias.clone();
         for (i, f) in m.fields.iter().enumerate() {
             if depth == 0 && i == model.pk {

@@ -5,6 +5,7 @@ use rusqlite::types::Value;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::meta::ModelMeta;
 use crate::model::Model;
 
 /// Saves `obj`; `raw` skips the parent tables (used by `extend_parent`).
@@ -13,23 +14,30 @@ pub(crate) fn save<M: Model>(db: &Db, obj: &mut M, raw: bool) -> Result<()> {
     let hooks = db.hooks.has_save_hooks(M::META);
     if M::META.parent.is_none() && !hooks {
         save_table(db, obj, false)?;
-        db.wrote(M::META);
+        wrote(db, M::META);
         return Ok(());
     }
     // Hooks and parent rows run in one transaction: a failing hook or a
     // failing child insert leaves nothing behind.
-    db.atomic(|db| {
+    let was_unsaved = obj.pk().is_none();
+    let out = db.atomic(|db| {
         if hooks {
             db.hooks.pre_save(db, obj)?;
         }
         let parent_inserted = obj.__save_parents(db, raw)?;
         let created = save_table(db, obj, parent_inserted || raw)?;
-        db.wrote(M::META);
+        wrote(db, M::META);
         if hooks {
             db.hooks.post_save(db, obj, created)?;
         }
         Ok(())
-    })
+    });
+    // The INSERTs were rolled back: the keys they assigned (at every level of
+    // a multi-table chain) no longer exist, so the instance reads as unsaved.
+    if out.is_err() && was_unsaved {
+        obj.set_pk(None);
+    }
+    out
 }
 
 /// Saves the ancestors of a child, then the ancestor itself (called by the
@@ -52,13 +60,25 @@ pub(crate) fn save_chain<P: Model>(db: &Db, parent: &mut P, raw: bool) -> Result
         }
         parent.__save_parents(db, true)?;
         save_table(db, parent, true)?;
-        db.wrote(P::META);
+        wrote(db, P::META);
         return Ok(true);
     }
     let inserted = parent.__save_parents(db, raw)?;
     let inserted = save_table(db, parent, inserted)?;
-    db.wrote(P::META);
+    wrote(db, P::META);
     Ok(inserted)
+}
+
+/// Invalidates the reverse cache after a write to `model`'s table: the
+/// relations declared on it and its ancestors, and those declared on its
+/// multi-table descendants, whose cached instances embed this table's row.
+fn wrote(db: &Db, model: &'static ModelMeta) {
+    db.wrote(model);
+    for r in crate::registry::registry().reverse_of(model) {
+        if r.rel.parent_link {
+            wrote(db, r.source);
+        }
+    }
 }
 
 /// Writes `obj`'s own table; returns true when a row was inserted.

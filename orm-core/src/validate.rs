@@ -5,66 +5,102 @@ use rusqlite::types::Value;
 
 use crate::db::Db;
 use crate::error::{Error, Result, ValidationErrors};
+use crate::meta::{FieldMeta, RelationMeta};
 use crate::model::Model;
-use crate::query::{QuerySet, Q};
+use crate::query::Q;
 
 /// Runs every check on `obj` and collects the problems per field.
+///
+/// Like Django: field checks first (blank, `max_length`, a relation's key
+/// must be set, point at an existing row and satisfy `limit_choices_to`), then
+/// uniqueness for the fields that passed them.
 pub(crate) fn full_clean<M: Model>(db: &Db, obj: &M) -> Result<()> {
     let mut errors = Vec::new();
     obj.__clean_fields(&mut errors);
-    let own_pk = obj.pk();
-    for (depth, m) in M::META.chain().enumerate() {
+    for m in M::META.chain() {
         for f in m.fields.iter() {
-            // Uniqueness: another row with the same value (the instance itself excluded).
-            if (f.unique && !(f.primary_key && f.auto)) && !(f.relation.is_some_and(|r| r.parent_link)) {
-                let Some(v) = obj.value_of(f.name) else { continue };
-                if matches!(v, Value::Null) {
-                    continue;
-                }
-                let mut q = Q::kw(f.name, v);
-                if let Some(pk) = &own_pk {
-                    q = q & !Q::kw("pk", pk.clone());
-                }
-                if QuerySet::<M>::new().filter(q).exists(db)? {
-                    errors.push((
-                        f.name.to_string(),
-                        format!("{} with this {} already exists.", m.name, verbose(f.name)),
-                    ));
+            if let Some(rel) = f.relation.filter(|r| !r.parent_link) {
+                if let Some(msg) = check_relation(db, obj, f, rel)? {
+                    errors.push((f.name.to_string(), msg));
                 }
             }
-            // limit_choices_to: the related row must match the lookups.
-            if let Some(rel) = f.relation {
-                let _ = depth;
-                if let (Some(limit), Some(key)) = (rel.limit_choices_to, obj.value_of(f.name)) {
-                    if matches!(key, Value::Null) {
-                        continue;
-                    }
-                    let target = (rel.target)();
-                    let to = rel.to_field.unwrap_or("pk");
-                    let ok = crate::exec::exists_dyn(db, target, Q::kw(to, key.clone()) & limit())?;
-                    if !ok {
-                        errors.push((
-                            f.name.to_string(),
-                            format!(
-                                "{} instance with {} {} is not a valid choice.",
-                                target.model_name,
-                                if rel.to_field.is_some() { to } else { "id" },
-                                crate::delete::display_value(&key)
-                            ),
-                        ));
-                    }
-                }
+        }
+    }
+    let own_pk = obj.pk();
+    for m in M::META.chain() {
+        for f in m.fields.iter() {
+            // Uniqueness: another row with the same value (the instance itself
+            // excluded), for fields with no error so far.
+            if !f.unique || (f.primary_key && f.auto) || f.relation.is_some_and(|r| r.parent_link) {
+                continue;
+            }
+            if errors.iter().any(|(name, _)| name == f.name) {
+                continue;
+            }
+            let Some(v) = obj.value_of(f.name) else { continue };
+            if matches!(v, Value::Null) {
+                continue;
+            }
+            let mut q = Q::kw(f.name, v);
+            if let Some(pk) = &own_pk {
+                q = q & !Q::kw("pk", pk.clone());
+            }
+            // Query the model that declares the field: a multi-table
+            // parent's row clashes even when it is not this child.
+            if crate::exec::exists_dyn(db, m, q)? {
+                errors.push((
+                    f.name.to_string(),
+                    format!("{} with this {} already exists.", m.name, verbose(f.name)),
+                ));
             }
         }
     }
     if errors.is_empty() {
         Ok(())
     } else {
+        // Field order (the root ancestor's fields first, like Django's
+        // message_dict); a field's messages keep the order they were found in.
+        let chain: Vec<_> = M::META.chain().collect();
+        let order: Vec<&str> = chain.iter().rev().flat_map(|m| m.fields.iter().map(|f| f.name)).collect();
+        errors.sort_by_key(|(field, _)| order.iter().position(|n| n == field).unwrap_or(usize::MAX));
         Err(Error::Validation(ValidationErrors {
             model: M::META.name,
             errors,
         }))
     }
+}
+
+/// Django's `ForeignKey.validate`: the key is set (unless nullable), the row
+/// exists, and it satisfies `limit_choices_to`.
+fn check_relation<M: Model>(
+    db: &Db,
+    obj: &M,
+    f: &'static FieldMeta,
+    rel: &'static RelationMeta,
+) -> Result<Option<String>> {
+    let key = obj.value_of(f.name).unwrap_or(Value::Null);
+    if matches!(key, Value::Null) {
+        return Ok((!f.null).then(|| "This field cannot be null.".to_string()));
+    }
+    let target = (rel.target)();
+    let to = rel.to_field.unwrap_or("pk");
+    let row = Q::kw(to, key.clone());
+    let allowed = match rel.limit_choices_to {
+        Some(limit) => crate::exec::exists_dyn(db, target, row.clone() & limit())?,
+        None => crate::exec::exists_dyn(db, target, row.clone())?,
+    };
+    if allowed {
+        return Ok(None);
+    }
+    // Only on failure: tell a missing row from one outside the choices.
+    let exists = rel.limit_choices_to.is_some() && crate::exec::exists_dyn(db, target, row)?;
+    Ok(Some(format!(
+        "{} instance with {} {} {}.",
+        target.model_name,
+        rel.to_field.unwrap_or(target.pk_field().name),
+        crate::delete::display_value(&key),
+        if exists { "is not a valid choice" } else { "does not exist" }
+    )))
 }
 
 fn verbose(name: &str) -> String {

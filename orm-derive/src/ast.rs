@@ -3,24 +3,46 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
+use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Expr, Fields, GenericArgument, Ident, LitStr, PathArguments, Type};
+use syn::{
+    Attribute, Data, DeriveInput, Expr, Fields, GenericArgument, Ident, Lit, LitStr,
+    PathArguments, Type,
+};
 
-/// Collected errors (serde's `Ctxt`).
+/// Collected errors (serde's `Ctxt`). Every error carries a `help:` line with
+/// the right form, so the wording is the same everywhere.
 #[derive(Default)]
 pub struct Ctxt {
     errors: Vec<syn::Error>,
 }
 
 impl Ctxt {
-    pub fn error(&mut self, span: Span, msg: impl std::fmt::Display, help: Option<&str>) {
-        let text = match help {
-            Some(h) => format!("{msg}\n\n= help: {h}"),
-            None => msg.to_string(),
-        };
-        self.errors.push(syn::Error::new(span, text));
+    /// An error on one token.
+    pub fn error(&mut self, span: Span, msg: impl std::fmt::Display, help: impl std::fmt::Display) {
+        self.errors.push(syn::Error::new(span, with_help(msg, help)));
     }
 
+    /// An error underlining all of `tokens` (an attribute, a type, generics).
+    pub fn error_spanned(
+        &mut self,
+        tokens: impl ToTokens,
+        msg: impl std::fmt::Display,
+        help: impl std::fmt::Display,
+    ) {
+        self.errors
+            .push(syn::Error::new_spanned(tokens, with_help(msg, help)));
+    }
+
+    /// A parse error from syn (e.g. "expected string literal"), with our help.
+    fn syn_error(&mut self, e: syn::Error, help: &str) {
+        for e in e {
+            self.error(e.span(), e, help);
+        }
+    }
+
+    /// All errors, combined into one `syn::Error` (each becomes its own
+    /// `compile_error!`).
     pub fn into_result(self) -> Result<(), syn::Error> {
         let mut it = self.errors.into_iter();
         match it.next() {
@@ -35,6 +57,11 @@ impl Ctxt {
     }
 }
 
+/// `msg`, then rustc's own `= help:` layout on the next line.
+fn with_help(msg: impl std::fmt::Display, help: impl std::fmt::Display) -> String {
+    format!("{msg}\n= help: {help}")
+}
+
 /// The `on_delete` rule, decided.
 #[derive(Clone)]
 pub enum OnDelete {
@@ -46,6 +73,17 @@ pub enum OnDelete {
     Set(Expr),
     DoNothing,
 }
+
+/// The rules, in Django's order; `set(<value>)` is matched separately.
+const ON_DELETE_RULES: &[&str] = &[
+    "cascade",
+    "protect",
+    "restrict",
+    "set_null",
+    "set_default",
+    "set(<value>)",
+    "do_nothing",
+];
 
 pub const ON_DELETE_HELP: &str = "on_delete = \"cascade\" | \"protect\" | \"restrict\" | \"set_null\" | \"set_default\" | \"set(<value>)\" | \"do_nothing\"";
 
@@ -63,9 +101,12 @@ pub enum Kind {
 pub struct Relation {
     pub target: Type,
     pub nullable: bool,
+    /// `None` only when a mistake in it has been reported.
     pub on_delete: Option<OnDelete>,
     pub on_delete_span: Span,
-    pub on_delete_seen: bool,
+    /// A `null = ...` option was given (already reported; checks stay quiet
+    /// about nullability so the one mistake gives one error).
+    pub null_given: bool,
     pub related_name: Option<LitStr>,
     pub related_query_name: Option<LitStr>,
     pub to_field: Option<LitStr>,
@@ -73,18 +114,38 @@ pub struct Relation {
     pub implicit_parent: bool,
     pub db_constraint: bool,
     pub limit_choices_to: Vec<(Ident, Expr)>,
-    pub attr_span: Span,
+}
+
+impl Relation {
+    fn new(target: Type, span: Span) -> Self {
+        Relation {
+            target,
+            nullable: false,
+            on_delete: None,
+            on_delete_span: span,
+            null_given: false,
+            related_name: None,
+            related_query_name: None,
+            to_field: None,
+            parent_link: false,
+            implicit_parent: false,
+            db_constraint: true,
+            limit_choices_to: Vec::new(),
+        }
+    }
 }
 
 pub struct Field {
     pub ident: Ident,
     pub ty: Type,
     pub kind: Kind,
-    pub primary_key: bool,
+    /// The `primary_key` key, when given.
+    pub primary_key: Option<Span>,
     pub unique: bool,
     pub blank: bool,
     pub default: Option<Expr>,
-    pub max_length: Option<usize>,
+    /// The value and the `max_length` key.
+    pub max_length: Option<(usize, Span)>,
     pub db_column: Option<LitStr>,
     pub db_type: Option<LitStr>,
     /// `Option<...>` at the top level.
@@ -93,6 +154,12 @@ pub struct Field {
     pub is_text: bool,
     /// `Option<i64>` / `Option<i32>` named `id` or marked primary key: an auto key.
     pub auto: Option<&'static str>,
+}
+
+impl Field {
+    pub fn max_length(&self) -> Option<usize> {
+        self.max_length.map(|(n, _)| n)
+    }
 }
 
 pub struct Model {
@@ -129,268 +196,227 @@ fn is_ident(ty: &Type, name: &str) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == name && s.arguments.is_empty())
 }
 
-fn lit_str(input: syn::parse::ParseStream<'_>) -> syn::Result<LitStr> {
-    input.parse::<syn::Token![=]>()?;
-    input.parse()
+/// A plain Rust identifier: not a keyword, not `_`, not a raw `r#` one.
+pub fn is_identifier(s: &str) -> bool {
+    !s.starts_with("r#") && syn::parse_str::<Ident>(s).is_ok()
 }
 
+/// Tokens as the user would write them (`OneToOne<User>`, not `OneToOne < User >`).
+pub fn tidy(tokens: impl ToTokens) -> String {
+    let s = tokens.to_token_stream().to_string();
+    let mut out = String::with_capacity(s.len());
+    for (i, part) in s.split(' ').enumerate() {
+        let prev = out.chars().last();
+        let glue = matches!(part, "<" | ">" | "," | "::" | ">>")
+            || matches!(prev, Some('<' | ':' | '&'));
+        if i > 0 && !glue {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// The closest candidate within a small edit distance, for "did you mean".
+pub fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(got, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// "unknown `#[field]` option `x`", with a "did you mean" when one is close.
+fn unknown_option(cx: &mut Ctxt, attr: &str, path: &syn::Path, known: &[&str], help: &str) {
+    let got = path.to_token_stream().to_string();
+    let msg = match did_you_mean(&got, known) {
+        Some(s) => format!("unknown `#[{attr}]` option `{got}`; did you mean `{s}`?"),
+        None => format!("unknown `#[{attr}]` option `{got}`"),
+    };
+    cx.error_spanned(path, msg, help);
+}
+
+/// Reports the second occurrence of an option.
+fn once(cx: &mut Ctxt, seen: &mut Vec<String>, attr: &str, path: &syn::Path) {
+    let key = path.to_token_stream().to_string();
+    if seen.contains(&key) {
+        cx.error_spanned(
+            path,
+            format!("duplicate `#[{attr}]` option `{key}`"),
+            "give each option once",
+        );
+    } else {
+        seen.push(key);
+    }
+}
+
+fn lit_str(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
+    meta.value()?.parse()
+}
+
+/// Skips the value of an unknown option so the rest of the attribute is
+/// still read.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let _: Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        let _: TokenStream = content.parse()?;
+    }
+    Ok(())
+}
+
+const MODEL_HELP: &str = "#[model(app = \"auth\", table = \"auth_user\")]";
+const MODEL_OPTIONS: &[&str] = &["app", "table"];
+
+const FIELD_HELP: &str = "#[field(primary_key, unique, blank, max_length = 150, default = <expr>, db_column = \"name\", db_type = \"date\")]";
+const FIELD_OPTIONS: &[&str] = &[
+    "primary_key",
+    "unique",
+    "blank",
+    "max_length",
+    "default",
+    "db_column",
+    "db_type",
+];
+
+const O2O_HELP: &str = "#[one_to_one(on_delete = \"cascade\", related_name = \"profile\", related_query_name = \"...\", to_field = \"...\", primary_key, parent_link, db_constraint = false, db_column = \"...\", default = <expr>, limit_choices_to(is_staff = true))]";
+const O2O_OPTIONS: &[&str] = &[
+    "on_delete",
+    "related_name",
+    "related_query_name",
+    "to_field",
+    "primary_key",
+    "parent_link",
+    "db_constraint",
+    "db_column",
+    "default",
+    "limit_choices_to",
+];
+
 pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
+    const SHAPE: &str = "a model is a struct with named fields: `struct Name { pub id: Option<i64>, ... }`";
     let fields = match &input.data {
         Data::Struct(s) => match &s.fields {
             Fields::Named(n) => &n.named,
-            _ => {
-                cx.error(
-                    input.ident.span(),
-                    "#[derive(Model)] needs a struct with named fields",
-                    Some("write `struct Name { pub id: Option<i64>, ... }`"),
-                );
+            Fields::Unnamed(u) => {
+                cx.error_spanned(u, "#[derive(Model)] needs named fields, not a tuple struct", SHAPE);
+                return None;
+            }
+            Fields::Unit => {
+                cx.error(input.ident.span(), "#[derive(Model)] needs named fields, not a unit struct", SHAPE);
                 return None;
             }
         },
-        _ => {
-            cx.error(
-                input.ident.span(),
-                "#[derive(Model)] works on structs only",
-                Some("a model is `struct Name { pub id: Option<i64>, ... }`"),
-            );
+        Data::Enum(e) => {
+            cx.error(e.enum_token.span, "#[derive(Model)] works on structs only, not enums", SHAPE);
+            return None;
+        }
+        Data::Union(u) => {
+            cx.error(u.union_token.span, "#[derive(Model)] works on structs only, not unions", SHAPE);
             return None;
         }
     };
     if !input.generics.params.is_empty() {
-        cx.error(
-            input.generics.span(),
+        cx.error_spanned(
+            &input.generics,
             "a model cannot be generic",
-            Some("remove the type parameters; a model maps to one table"),
+            "a model maps to one table: remove the parameters and give each field a concrete type",
         );
     }
 
     let mut app = std::env::var("CARGO_CRATE_NAME").unwrap_or_else(|_| "app".into());
     let mut table = None;
-    for attr in &input.attrs {
-        if !attr.path().is_ident("model") {
-            continue;
-        }
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
+        let mut seen = Vec::new();
         let r = attr.parse_nested_meta(|meta| {
+            once(cx, &mut seen, "model", &meta.path);
             if meta.path.is_ident("app") {
-                app = meta.value()?.parse::<LitStr>()?.value();
+                app = lit_str(&meta)?.value();
             } else if meta.path.is_ident("table") {
-                table = Some(meta.value()?.parse::<LitStr>()?.value());
+                table = Some(lit_str(&meta)?.value());
             } else {
-                cx.error(
-                    meta.path.span(),
-                    format!("unknown model option `{}`", meta.path.to_token_stream()),
-                    Some("#[model(app = \"auth\", table = \"auth_user\")]"),
-                );
+                unknown_option(cx, "model", &meta.path, MODEL_OPTIONS, MODEL_HELP);
                 skip_value(&meta)?;
             }
             Ok(())
         });
         if let Err(e) = r {
-            cx.error(e.span(), e, Some("#[model(app = \"auth\", table = \"auth_user\")]"));
+            cx.syn_error(e, MODEL_HELP);
         }
     }
 
-    let mut out = Vec::new();
-    for f in fields {
-        if let Some(field) = parse_field(cx, f) {
-            out.push(field);
-        }
-    }
+    let fields = fields.iter().filter_map(|f| parse_field(cx, f)).collect();
     Some(Model {
         ident: input.ident.clone(),
         vis: input.vis.clone(),
         app,
         table,
-        fields: out,
+        fields,
     })
 }
-
-fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
-    if meta.input.peek(syn::Token![=]) {
-        let _: Expr = meta.value()?.parse()?;
-    } else if meta.input.peek(syn::token::Paren) {
-        let _content;
-        syn::parenthesized!(_content in meta.input);
-        let _: TokenStream = _content.parse()?;
-    }
-    Ok(())
-}
-
-const FIELD_HELP: &str = "#[field(primary_key, unique, blank, max_length = 150, default = <expr>, db_column = \"name\", db_type = \"date\")]";
-const O2O_HELP: &str = "#[one_to_one(on_delete = \"cascade\", related_name = \"profile\", related_query_name = \"...\", to_field = \"...\", primary_key, parent_link, db_constraint = false, db_column = \"...\", default = <expr>, limit_choices_to(is_staff = true))]";
 
 fn parse_field(cx: &mut Ctxt, f: &syn::Field) -> Option<Field> {
     let ident = f.ident.clone()?;
     let ty = f.ty.clone();
-    let is_option = generic_arg(&ty, "Option").is_some();
-    let inner = generic_arg(&ty, "Option").unwrap_or(&ty);
-    let is_text = is_ident(inner, "String");
+    let option_inner = generic_arg(&f.ty, "Option");
     let mut field = Field {
-        ident: ident.clone(),
-        ty: ty.clone(),
+        ident,
         kind: Kind::Plain,
-        primary_key: false,
+        primary_key: None,
         unique: false,
         blank: false,
         default: None,
         max_length: None,
         db_column: None,
         db_type: None,
-        is_option,
-        is_text,
+        is_option: option_inner.is_some(),
+        is_text: is_ident(option_inner.unwrap_or(&ty), "String"),
         auto: None,
+        ty,
     };
     for attr in &f.attrs {
         if attr.path().is_ident("field") {
-            let r = attr.parse_nested_meta(|meta| {
-                let p = &meta.path;
-                if p.is_ident("primary_key") {
-                    field.primary_key = true;
-                } else if p.is_ident("unique") {
-                    field.unique = true;
-                } else if p.is_ident("blank") {
-                    field.blank = true;
-                } else if p.is_ident("default") {
-                    field.default = Some(meta.value()?.parse()?);
-                } else if p.is_ident("max_length") {
-                    let lit: syn::LitInt = meta.value()?.parse()?;
-                    match lit.base10_parse::<usize>() {
-                        Ok(n) if n > 0 => field.max_length = Some(n),
-                        _ => cx.error(lit.span(), "max_length must be a positive integer", Some("#[field(max_length = 150)]")),
-                    }
-                } else if p.is_ident("db_column") {
-                    field.db_column = Some(lit_str(meta.input)?);
-                } else if p.is_ident("db_type") {
-                    field.db_type = Some(lit_str(meta.input)?);
-                } else {
-                    cx.error(
-                        p.span(),
-                        format!("unknown field option `{}`", p.to_token_stream()),
-                        Some(FIELD_HELP),
-                    );
-                    skip_value(&meta)?;
-                }
-                Ok(())
-            });
-            if let Err(e) = r {
-                cx.error(e.span(), e, Some(FIELD_HELP));
-            }
+            field_attr(cx, &mut field, attr);
         } else if attr.path().is_ident("parent") {
             if !matches!(attr.meta, syn::Meta::Path(_)) {
-                cx.error(attr.span(), "#[parent] takes no options", Some("#[parent] pub page: Page"));
+                cx.error_spanned(
+                    &attr.meta,
+                    "#[parent] takes no options",
+                    format!(
+                        "write `#[parent]` alone, or `#[one_to_one(parent_link, on_delete = \"cascade\", ...)] pub {}: {}` for an explicit parent link",
+                        field.ident,
+                        tidy(&field.ty)
+                    ),
+                );
             }
-            field.kind = Kind::Parent(Box::new(Relation {
-                target: ty.clone(),
-                nullable: false,
-                on_delete: Some(OnDelete::Cascade),
-                on_delete_span: attr.span(),
-                on_delete_seen: false,
-                related_name: None,
-                related_query_name: None,
-                to_field: None,
-                parent_link: true,
-                implicit_parent: true,
-                db_constraint: true,
-                limit_choices_to: Vec::new(),
-                attr_span: attr.span(),
-            }));
+            let mut rel = Relation::new(field.ty.clone(), attr.span());
+            rel.on_delete = Some(OnDelete::Cascade);
+            rel.parent_link = true;
+            rel.implicit_parent = true;
+            field.kind = Kind::Parent(Box::new(rel));
         } else if attr.path().is_ident("one_to_one") {
-            let mut rel = Relation {
-                target: ty.clone(),
-                nullable: false,
-                on_delete: None,
-                on_delete_span: attr.span(),
-                on_delete_seen: false,
-                related_name: None,
-                related_query_name: None,
-                to_field: None,
-                parent_link: false,
-                implicit_parent: false,
-                db_constraint: true,
-                limit_choices_to: Vec::new(),
-                attr_span: attr.span(),
-            };
-            let r = attr.parse_nested_meta(|meta| {
-                let p = &meta.path;
-                if p.is_ident("on_delete") {
-                    let lit = lit_str(meta.input)?;
-                    rel.on_delete_span = lit.span();
-                    rel.on_delete_seen = true;
-                    rel.on_delete = parse_on_delete(cx, &lit);
-                } else if p.is_ident("related_name") {
-                    rel.related_name = Some(lit_str(meta.input)?);
-                } else if p.is_ident("related_query_name") {
-                    rel.related_query_name = Some(lit_str(meta.input)?);
-                } else if p.is_ident("to_field") {
-                    rel.to_field = Some(lit_str(meta.input)?);
-                } else if p.is_ident("primary_key") {
-                    field.primary_key = true;
-                } else if p.is_ident("parent_link") {
-                    rel.parent_link = true;
-                } else if p.is_ident("db_constraint") {
-                    let b: syn::LitBool = meta.value()?.parse()?;
-                    rel.db_constraint = b.value;
-                } else if p.is_ident("db_column") {
-                    field.db_column = Some(lit_str(meta.input)?);
-                } else if p.is_ident("default") {
-                    field.default = Some(meta.value()?.parse()?);
-                } else if p.is_ident("null") {
-                    cx.error(
-                        p.span(),
-                        "`null` is spelled with the type: a nullable one-to-one is `Option<OneToOne<T>>`",
-                        Some("pub owner: Option<OneToOne<Owner>>"),
-                    );
-                    skip_value(&meta)?;
-                } else if p.is_ident("limit_choices_to") {
-                    meta.parse_nested_meta(|inner| {
-                        let key = inner.path.get_ident().cloned().ok_or_else(|| {
-                            inner.error("expected a field name, e.g. limit_choices_to(is_staff = true)")
-                        })?;
-                        let value: Expr = inner.value()?.parse()?;
-                        rel.limit_choices_to.push((key, value));
-                        Ok(())
-                    })?;
-                } else {
-                    cx.error(
-                        p.span(),
-                        format!("unknown one_to_one option `{}`", p.to_token_stream()),
-                        Some(O2O_HELP),
-                    );
-                    skip_value(&meta)?;
-                }
-                Ok(())
-            });
-            if let Err(e) = r {
-                cx.error(e.span(), e, Some(O2O_HELP));
-            }
-            // The field type: OneToOne<T>, Option<OneToOne<T>>, or T for a parent link.
-            if rel.parent_link {
-                rel.target = ty.clone();
-                field.kind = Kind::Parent(Box::new(rel));
-            } else {
-                let (nullable, target) = match generic_arg(&ty, "Option") {
-                    Some(inner) => (true, generic_arg(inner, "OneToOne")),
-                    None => (false, generic_arg(&ty, "OneToOne")),
-                };
-                match target {
-                    Some(t) => {
-                        rel.target = t.clone();
-                        rel.nullable = nullable;
-                        field.kind = Kind::Relation(Box::new(rel));
-                    }
-                    None => {
-                        cx.error(
-                            ty.span(),
-                            "a #[one_to_one] field must have type `OneToOne<Target>` or `Option<OneToOne<Target>>`",
-                            Some("pub user: OneToOne<User>"),
-                        );
-                    }
-                }
-            }
+            one_to_one_attr(cx, &mut field, attr);
         }
     }
     if matches!(field.kind, Kind::Plain) {
-        let auto_ty = generic_arg(&ty, "Option").and_then(|t| {
+        let auto_ty = option_inner.and_then(|t| {
             if is_ident(t, "i64") {
                 Some("bigint")
             } else if is_ident(t, "i32") {
@@ -399,39 +425,364 @@ fn parse_field(cx: &mut Ctxt, f: &syn::Field) -> Option<Field> {
                 None
             }
         });
-        if (ident == "id" || field.primary_key) && auto_ty.is_some() {
+        if field.ident == "id" || field.primary_key.is_some() {
             field.auto = auto_ty;
         }
     }
     Some(field)
 }
 
-fn parse_on_delete(cx: &mut Ctxt, lit: &LitStr) -> Option<OnDelete> {
+/// `#[field(...)]`.
+fn field_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
+    let mut seen = Vec::new();
+    let r = attr.parse_nested_meta(|meta| {
+        let p = &meta.path;
+        once(cx, &mut seen, "field", p);
+        if p.is_ident("primary_key") {
+            field.primary_key = Some(p.span());
+        } else if p.is_ident("unique") {
+            field.unique = true;
+        } else if p.is_ident("blank") {
+            field.blank = true;
+        } else if p.is_ident("default") {
+            field.default = Some(meta.value()?.parse()?);
+        } else if p.is_ident("max_length") {
+            let lit: syn::LitInt = meta.value()?.parse()?;
+            match lit.base10_parse::<usize>() {
+                Ok(n) if n > 0 => field.max_length = Some((n, p.span())),
+                _ => cx.error(
+                    lit.span(),
+                    "`max_length` must be a positive integer",
+                    "#[field(max_length = 150)]",
+                ),
+            }
+        } else if p.is_ident("db_column") {
+            field.db_column = Some(lit_str(&meta)?);
+        } else if p.is_ident("db_type") {
+            field.db_type = Some(lit_str(&meta)?);
+        } else if p.is_ident("null") {
+            let nullable = if field.is_option {
+                format!("`{}` is already nullable; remove `null`", tidy(&field.ty))
+            } else {
+                format!(
+                    "write `pub {}: Option<{}>` and remove `null`",
+                    field.ident,
+                    tidy(&field.ty)
+                )
+            };
+            cx.error_spanned(
+                p,
+                "there is no `null` option: a nullable column is an `Option<T>` field",
+                nullable,
+            );
+            skip_value(&meta)?;
+        } else {
+            unknown_option(cx, "field", p, FIELD_OPTIONS, FIELD_HELP);
+            skip_value(&meta)?;
+        }
+        Ok(())
+    });
+    if let Err(e) = r {
+        cx.syn_error(e, FIELD_HELP);
+    }
+}
+
+/// `#[one_to_one(...)]` (a bare `#[one_to_one]` has no options: it is
+/// reported for its missing `on_delete`).
+fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
+    // The field type: OneToOne<T>, Option<OneToOne<T>>, or T for a parent link.
+    let (nullable, target) = match generic_arg(&field.ty, "Option") {
+        Some(inner) => (true, generic_arg(inner, "OneToOne").cloned()),
+        None => (false, generic_arg(&field.ty, "OneToOne").cloned()),
+    };
+    let target_name = tidy(target.as_ref().unwrap_or(&field.ty));
+    let mut rel = Relation::new(target.clone().unwrap_or_else(|| field.ty.clone()), attr.span());
+    rel.nullable = nullable;
+    let mut on_delete_given = false;
+    let mut seen = Vec::new();
+    let r = match &attr.meta {
+        syn::Meta::Path(_) => Ok(()),
+        _ => attr.parse_nested_meta(|meta| {
+            let p = &meta.path;
+            once(cx, &mut seen, "one_to_one", p);
+            if p.is_ident("on_delete") {
+                on_delete_given = true;
+                let value: Expr = meta.value()?.parse()?;
+                rel.on_delete_span = value.span();
+                rel.on_delete = parse_on_delete(cx, &value);
+            } else if p.is_ident("related_name") {
+                rel.related_name = Some(lit_str(&meta)?);
+            } else if p.is_ident("related_query_name") {
+                rel.related_query_name = Some(lit_str(&meta)?);
+            } else if p.is_ident("to_field") {
+                rel.to_field = Some(lit_str(&meta)?);
+            } else if p.is_ident("primary_key") {
+                field.primary_key = Some(p.span());
+            } else if p.is_ident("parent_link") {
+                rel.parent_link = true;
+            } else if p.is_ident("db_constraint") {
+                let b: syn::LitBool = meta.value()?.parse()?;
+                rel.db_constraint = b.value;
+            } else if p.is_ident("db_column") {
+                field.db_column = Some(lit_str(&meta)?);
+            } else if p.is_ident("default") {
+                field.default = Some(meta.value()?.parse()?);
+            } else if p.is_ident("null") {
+                rel.null_given = true;
+                let help = if nullable {
+                    format!("`{}` is already nullable; remove `null`", tidy(&field.ty))
+                } else {
+                    format!(
+                        "write `pub {}: Option<OneToOne<{target_name}>>` and remove `null`",
+                        field.ident
+                    )
+                };
+                cx.error_spanned(
+                    p,
+                    "there is no `null` option: a nullable one-to-one is an `Option<OneToOne<T>>` field",
+                    help,
+                );
+                skip_value(&meta)?;
+            } else if p.is_ident("limit_choices_to") {
+                meta.parse_nested_meta(|inner| {
+                    let key = inner.path.get_ident().cloned().ok_or_else(|| {
+                        inner.error("expected a field name, e.g. limit_choices_to(is_staff = true)")
+                    })?;
+                    let value: Expr = inner.value()?.parse()?;
+                    rel.limit_choices_to.push((key, value));
+                    Ok(())
+                })?;
+            } else {
+                unknown_option(cx, "one_to_one", p, O2O_OPTIONS, O2O_HELP);
+                skip_value(&meta)?;
+            }
+            Ok(())
+        }),
+    };
+    let parsed = match r {
+        Ok(()) => true,
+        Err(e) => {
+            cx.syn_error(e, O2O_HELP);
+            false
+        }
+    };
+    // Django: `OneToOneField.__init__() missing 1 required positional
+    // argument: 'on_delete'`. Not reported when the attribute did not parse.
+    if !on_delete_given && parsed {
+        cx.error_spanned(
+            attr,
+            format!("`#[one_to_one]` on `{}` needs an `on_delete` rule", field.ident),
+            format!("add one of {ON_DELETE_HELP}"),
+        );
+    }
+    if rel.parent_link {
+        rel.target = field.ty.clone();
+        field.kind = Kind::Parent(Box::new(rel));
+    } else if target.is_some() {
+        field.kind = Kind::Relation(Box::new(rel));
+    } else {
+        cx.error_spanned(
+            &field.ty,
+            "a #[one_to_one] field must have type `OneToOne<T>` or `Option<OneToOne<T>>`",
+            format!(
+                "write `pub {}: OneToOne<{target_name}>`, or `#[parent]` to embed a multi-table parent",
+                field.ident
+            ),
+        );
+    }
+}
+
+/// `on_delete = "cascade"` and friends; `CASCADE` is accepted too.
+fn parse_on_delete(cx: &mut Ctxt, value: &Expr) -> Option<OnDelete> {
+    let lit = match value {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) => s,
+        other => {
+            // `on_delete = CASCADE` or `models.CASCADE`: suggest the string.
+            let last = match other {
+                Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                Expr::Field(f) => Some(f.member.to_token_stream().to_string()),
+                _ => None,
+            }
+            .map(|s| s.to_lowercase())
+            .filter(|s| ON_DELETE_RULES.contains(&s.as_str()));
+            let help = match last {
+                Some(rule) => format!("write on_delete = \"{rule}\""),
+                None => ON_DELETE_HELP.to_string(),
+            };
+            cx.error_spanned(other, "the on_delete rule is a string", help);
+            return None;
+        }
+    };
     let v = lit.value();
     let v = v.trim();
-    Some(match v {
-        "cascade" | "CASCADE" => OnDelete::Cascade,
-        "protect" | "PROTECT" => OnDelete::Protect,
-        "restrict" | "RESTRICT" => OnDelete::Restrict,
-        "set_null" | "SET_NULL" => OnDelete::SetNull,
-        "set_default" | "SET_DEFAULT" => OnDelete::SetDefault,
-        "do_nothing" | "DO_NOTHING" => OnDelete::DoNothing,
-        s if (s.starts_with("set(") || s.starts_with("SET(")) && s.ends_with(')') => {
-            match syn::parse_str::<Expr>(&s[4..s.len() - 1]) {
+    Some(match v.to_lowercase().as_str() {
+        "cascade" => OnDelete::Cascade,
+        "protect" => OnDelete::Protect,
+        "restrict" => OnDelete::Restrict,
+        "set_null" => OnDelete::SetNull,
+        "set_default" => OnDelete::SetDefault,
+        "do_nothing" => OnDelete::DoNothing,
+        s if s.starts_with("set(") && s.ends_with(')') => {
+            match syn::parse_str::<Expr>(&v[4..v.len() - 1]) {
                 Ok(e) => OnDelete::Set(e),
-                Err(_) => {
-                    cx.error(lit.span(), format!("cannot parse the value in `{s}`"), Some("on_delete = \"set(0)\""));
+                Err(e) => {
+                    cx.error(
+                        lit.span(),
+                        format!("cannot read the value in on_delete = \"{v}\": {e}"),
+                        "on_delete = \"set(0)\", with a Rust expression between the parentheses",
+                    );
                     return None;
                 }
             }
         }
         other => {
-            cx.error(
-                lit.span(),
-                format!("unknown on_delete rule `{other}`"),
-                Some(ON_DELETE_HELP),
-            );
+            let msg = match did_you_mean(other, ON_DELETE_RULES) {
+                Some(s) => format!("unknown on_delete rule \"{v}\"; did you mean \"{s}\"?"),
+                None => format!("unknown on_delete rule \"{v}\""),
+            };
+            cx.error(lit.span(), msg, ON_DELETE_HELP);
             return None;
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(src: &str) -> (Option<Model>, Vec<String>) {
+        let input: DeriveInput = syn::parse_str(src).unwrap();
+        let mut cx = Ctxt::default();
+        let m = parse(&mut cx, &input);
+        let errors = match cx.into_result() {
+            Ok(()) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        };
+        (m, errors)
+    }
+
+    #[test]
+    fn relation_options_are_decided() {
+        let (m, errors) = parse_str(
+            r#"struct Profile {
+                id: Option<i64>,
+                #[one_to_one(on_delete = "SET_NULL", related_name = "profile", db_constraint = false,
+                             limit_choices_to(is_staff = true))]
+                user: Option<OneToOne<User>>,
+            }"#,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let m = m.unwrap();
+        let Kind::Relation(rel) = &m.fields[1].kind else {
+            panic!("not a relation")
+        };
+        assert!(rel.nullable);
+        assert!(matches!(rel.on_delete, Some(OnDelete::SetNull)));
+        assert_eq!(tidy(&rel.target), "User");
+        assert_eq!(rel.related_name.as_ref().unwrap().value(), "profile");
+        assert!(!rel.db_constraint);
+        assert_eq!(rel.limit_choices_to.len(), 1);
+        assert_eq!(m.fields[0].auto, Some("bigint"));
+    }
+
+    #[test]
+    fn set_rule_takes_an_expression() {
+        let (m, errors) = parse_str(
+            r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set(7)")] u: OneToOne<U> }"#,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let Kind::Relation(rel) = &m.unwrap().fields[1].kind else {
+            panic!()
+        };
+        assert!(matches!(&rel.on_delete, Some(OnDelete::Set(e)) if tidy(e) == "7"));
+    }
+
+    #[test]
+    fn parent_attribute_is_an_implicit_cascading_link() {
+        let (m, errors) = parse_str("struct R { #[parent] place: Place, stars: i32 }");
+        assert!(errors.is_empty(), "{errors:?}");
+        let Kind::Parent(rel) = &m.unwrap().fields[0].kind else {
+            panic!()
+        };
+        assert!(rel.implicit_parent && rel.parent_link);
+        assert!(matches!(rel.on_delete, Some(OnDelete::Cascade)));
+    }
+
+    #[test]
+    fn every_mistake_is_collected() {
+        let (_, errors) = parse_str(
+            r#"struct P {
+                #[field(colour = "red", max_length = 0)]
+                a: String,
+                #[one_to_one(on_delete = "casade", relatd_name = "x")]
+                b: OneToOne<U>,
+                #[one_to_one]
+                c: OneToOne<U>,
+            }"#,
+        );
+        let firsts: Vec<&str> = errors.iter().map(|e| e.lines().next().unwrap()).collect();
+        assert_eq!(
+            firsts,
+            [
+                "unknown `#[field]` option `colour`",
+                "`max_length` must be a positive integer",
+                "unknown on_delete rule \"casade\"; did you mean \"cascade\"?",
+                "unknown `#[one_to_one]` option `relatd_name`; did you mean `related_name`?",
+                "`#[one_to_one]` on `c` needs an `on_delete` rule",
+            ]
+        );
+        assert!(errors.iter().all(|e| e.contains("\n= help: ")));
+    }
+
+    #[test]
+    fn on_delete_given_as_a_path_suggests_the_string() {
+        let (_, errors) = parse_str(
+            "struct P { id: Option<i64>, #[one_to_one(on_delete = models.CASCADE)] u: OneToOne<U> }",
+        );
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].contains("write on_delete = \"cascade\""), "{}", errors[0]);
+    }
+
+    #[test]
+    fn duplicate_options_are_reported() {
+        let (_, errors) = parse_str("struct P { id: Option<i64>, #[field(unique, unique)] a: i32 }");
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].starts_with("duplicate `#[field]` option `unique`"));
+    }
+
+    #[test]
+    fn shapes_other_than_named_structs_are_refused() {
+        for src in ["struct T(i64);", "struct T;", "enum T { A }", "union T { a: u8 }"] {
+            let (m, errors) = parse_str(src);
+            assert!(m.is_none(), "{src}");
+            assert_eq!(errors.len(), 1, "{src}");
+        }
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(is_identifier("profile"));
+        assert!(is_identifier("_profile"));
+        for bad in ["", "_", "self", "type", "r#type", "my profile", "1st", "a-b", "a+"] {
+            assert!(!is_identifier(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn did_you_mean_only_close_names() {
+        assert_eq!(did_you_mean("max_len", FIELD_OPTIONS), Some("max_length"));
+        assert_eq!(did_you_mean("casade", ON_DELETE_RULES), Some("cascade"));
+        assert_eq!(did_you_mean("setnull", ON_DELETE_RULES), Some("set_null"));
+        assert_eq!(did_you_mean("colour", FIELD_OPTIONS), None);
+    }
+
+    #[test]
+    fn tidy_types() {
+        let ty: Type = syn::parse_str("Option < OneToOne < crate :: User > >").unwrap();
+        assert_eq!(tidy(&ty), "Option<OneToOne<crate::User>>");
+        let ty: Type = syn::parse_str("HashMap<String, Vec<u8>>").unwrap();
+        assert_eq!(tidy(&ty), "HashMap<String, Vec<u8>>");
+    }
 }

@@ -2,23 +2,23 @@
 //! each mirroring one of Django's system checks where there is one.
 
 use quote::ToTokens;
-use syn::spanned::Spanned;
 
-use crate::ast::{Ctxt, Field, Kind, Model, OnDelete, Relation};
+use crate::ast::{is_identifier, tidy, Ctxt, Field, Kind, Model, OnDelete, Relation};
 
 pub fn check(cx: &mut Ctxt, m: &Model) {
     primary_key(cx, m);
+    id_is_the_primary_key(cx, m);
     single_parent(cx, m);
     for f in &m.fields {
         if let Kind::Relation(rel) | Kind::Parent(rel) = &f.kind {
-            on_delete_present(cx, rel);
             set_null_needs_option(cx, f, rel);
             set_default_needs_default(cx, f, rel);
             related_name_valid(cx, m, f, rel);
+            related_query_name_valid(cx, m, rel);
         }
         max_length_on_text(cx, f);
     }
-    reverse_accessor_clash(cx, m);
+    reverse_name_clash(cx, m);
 }
 
 /// The accessor a relation installs on its target (`related_name`, else the
@@ -30,84 +30,132 @@ pub fn accessor(m: &Model, rel: &Relation) -> String {
         .unwrap_or_else(|| m.ident.to_string().to_lowercase())
 }
 
-/// Exactly one primary key: the auto `id`, a `primary_key` field, or the
-/// parent link of a multi-table child.
+/// The name lookups from the target use (`related_query_name`, else
+/// `related_name`, else the model name in lower case).
+fn query_name(m: &Model, rel: &Relation) -> String {
+    rel.related_query_name
+        .as_ref()
+        .map(|l| l.value())
+        .unwrap_or_else(|| accessor(m, rel))
+}
+
+/// The query name lookups can use: none for a hidden relation (`+`) unless
+/// it names one with `related_query_name`.
+fn lookup_name(m: &Model, rel: &Relation) -> Option<String> {
+    if is_hidden(rel) && rel.related_query_name.is_none() {
+        None
+    } else {
+        Some(query_name(m, rel))
+    }
+}
+
+fn is_hidden(rel: &Relation) -> bool {
+    rel.related_name
+        .as_ref()
+        .is_some_and(|l| l.value().ends_with('+'))
+}
+
+/// models.E026: one primary key, whether the auto `id`, a `primary_key`
+/// field, or the parent link of a multi-table child.
 fn primary_key(cx: &mut Ctxt, m: &Model) {
-    let explicit: Vec<&Field> = m.fields.iter().filter(|f| f.primary_key).collect();
+    let explicit: Vec<&Field> = m.fields.iter().filter(|f| f.primary_key.is_some()).collect();
     let parent = m.fields.iter().find(|f| matches!(f.kind, Kind::Parent(_)));
-    if explicit.len() > 1 {
-        for f in &explicit[1..] {
+    if let Some((first, rest)) = explicit.split_first() {
+        for f in rest {
             cx.error(
-                f.ident.span(),
-                format!("model `{}` declares more than one primary key", m.ident),
-                Some("keep `primary_key` on one field only"),
+                f.primary_key.unwrap_or_else(|| f.ident.span()),
+                format!(
+                    "model `{}` cannot have two primary keys: `{}` is already one",
+                    m.ident, first.ident
+                ),
+                "keep `primary_key` on one field; for another unique column write `#[field(unique)]`",
             );
         }
     }
     if let (Some(p), Some(f)) = (parent, explicit.first()) {
         if !std::ptr::eq(*f, p) {
             cx.error(
-                f.ident.span(),
-                "a multi-table child's primary key is its parent link",
-                Some("remove `primary_key` here; the child shares its parent's key"),
+                f.primary_key.unwrap_or_else(|| f.ident.span()),
+                format!(
+                    "the primary key of multi-table child `{}` is its parent link `{}`",
+                    m.ident, p.ident
+                ),
+                "remove `primary_key` here; the child shares its parent's key",
             );
         }
     }
     if explicit.is_empty() && parent.is_none() {
         match m.fields.iter().find(|f| f.ident == "id") {
             Some(f) if f.auto.is_some() => {}
-            Some(f) => cx.error(
-                f.ty.span(),
-                "the automatic primary key `id` must be `Option<i64>` (or `Option<i32>`): `None` until the first save",
-                Some("pub id: Option<i64>,"),
+            Some(f) => cx.error_spanned(
+                &f.ty,
+                format!(
+                    "the automatic primary key `id` must be `Option<i64>`, not `{}`: it is `None` until the first save",
+                    tidy(&f.ty)
+                ),
+                "write `pub id: Option<i64>`, or mark the field `#[field(primary_key)]` to set the key yourself",
             ),
             None => cx.error(
                 m.ident.span(),
                 format!("model `{}` has no primary key", m.ident),
-                Some("add `pub id: Option<i64>,` or mark a field `#[field(primary_key)]`"),
+                "add `pub id: Option<i64>,` or mark a field `#[field(primary_key)]`",
             ),
+        }
+    }
+}
+
+/// models.E004: a field named `id` must be the primary key.
+fn id_is_the_primary_key(cx: &mut Ctxt, m: &Model) {
+    let Some(pk) = m.fields.iter().find(|f| f.primary_key.is_some()) else {
+        return;
+    };
+    for f in &m.fields {
+        if f.ident == "id" && f.primary_key.is_none() && matches!(f.kind, Kind::Plain) {
+            cx.error(
+                f.ident.span(),
+                format!(
+                    "a field named `id` must be the primary key, but `{}` is the primary key of `{}`",
+                    pk.ident, m.ident
+                ),
+                "rename this field, or remove `primary_key` from the other one",
+            );
         }
     }
 }
 
 /// One parent model (single multi-table inheritance).
 fn single_parent(cx: &mut Ctxt, m: &Model) {
-    let parents: Vec<&Field> = m
-        .fields
-        .iter()
-        .filter(|f| matches!(f.kind, Kind::Parent(_)))
-        .collect();
-    for f in parents.iter().skip(1) {
+    let mut parents = m.fields.iter().filter(|f| matches!(f.kind, Kind::Parent(_)));
+    let Some(first) = parents.next() else {
+        return;
+    };
+    for f in parents {
         cx.error(
             f.ident.span(),
-            "a model can have one parent model",
-            Some("keep one #[parent] (or #[one_to_one(parent_link, ...)]) field"),
-        );
-    }
-}
-
-/// `on_delete` is required (Django: missing positional argument).
-fn on_delete_present(cx: &mut Ctxt, rel: &Relation) {
-    if rel.on_delete.is_none() && !rel.on_delete_seen {
-        cx.error(
-            rel.attr_span,
-            "#[one_to_one] needs an `on_delete` rule",
-            Some(crate::ast::ON_DELETE_HELP),
+            format!(
+                "model `{}` can have one parent model, and `{}` is already its parent link",
+                m.ident, first.ident
+            ),
+            "keep one #[parent] (or #[one_to_one(parent_link, ...)]) field",
         );
     }
 }
 
 /// fields.E320: SET_NULL on a field that cannot be null.
 fn set_null_needs_option(cx: &mut Ctxt, f: &Field, rel: &Relation) {
-    if matches!(rel.on_delete, Some(OnDelete::SetNull)) && !rel.nullable {
+    // A `null = true` option has been reported with the same fix.
+    if matches!(rel.on_delete, Some(OnDelete::SetNull)) && !rel.nullable && !rel.null_given {
         cx.error(
             rel.on_delete_span,
-            format!("field `{}` specifies on_delete = \"set_null\", but cannot be null", f.ident),
-            Some(&format!(
-                "make it nullable: `pub {}: Option<OneToOne<{}>>`, or change the on_delete rule",
+            format!(
+                "field `{}` specifies on_delete = \"set_null\", but cannot be null",
+                f.ident
+            ),
+            format!(
+                "make it nullable, `pub {}: Option<OneToOne<{}>>`, or change the on_delete rule",
                 f.ident,
-                rel.target.to_token_stream()
-            )),
+                tidy(&rel.target)
+            ),
         );
     }
 }
@@ -117,53 +165,99 @@ fn set_default_needs_default(cx: &mut Ctxt, f: &Field, rel: &Relation) {
     if matches!(rel.on_delete, Some(OnDelete::SetDefault)) && f.default.is_none() {
         cx.error(
             rel.on_delete_span,
-            format!("field `{}` specifies on_delete = \"set_default\", but has no default value", f.ident),
-            Some("add `default = <key>` to the #[one_to_one(...)] attribute, or change the on_delete rule"),
+            format!(
+                "field `{}` specifies on_delete = \"set_default\", but has no default value",
+                f.ident
+            ),
+            "add `default = <key>` to the #[one_to_one(...)] attribute, or change the on_delete rule",
         );
     }
 }
 
-fn is_rust_keyword(s: &str) -> bool {
-    syn::parse_str::<syn::Ident>(s).is_err()
+/// fields.E306: the reverse accessor must be an identifier (or end with `+`,
+/// which hides it). It becomes a method name, so Rust keywords are refused
+/// too, including a model name that is one in lower case (`Type`).
+fn related_name_valid(cx: &mut Ctxt, m: &Model, f: &Field, rel: &Relation) {
+    match &rel.related_name {
+        Some(rn) => {
+            let v = rn.value();
+            if !v.ends_with('+') && !is_identifier(&v) {
+                cx.error(
+                    rn.span(),
+                    format!(
+                        "the name \"{v}\" is an invalid related_name for field `{}.{}`",
+                        m.ident, f.ident
+                    ),
+                    "a related name must be a Rust identifier (not a keyword), or end with '+' to hide the reverse accessor",
+                );
+            }
+        }
+        None => {
+            let acc = accessor(m, rel);
+            if !is_identifier(&acc) {
+                cx.error(
+                    f.ident.span(),
+                    format!(
+                        "the reverse accessor of `{}.{}` would be `{acc}` (the model name in lower case), which is a Rust keyword",
+                        m.ident, f.ident
+                    ),
+                    "add `related_name = \"...\"` to the #[one_to_one(...)] attribute",
+                );
+            }
+        }
+    }
 }
 
-/// fields.E306/E308/E309: related names must be identifiers (or end in `+`).
-fn related_name_valid(cx: &mut Ctxt, m: &Model, f: &Field, rel: &Relation) {
-    if let Some(rn) = &rel.related_name {
-        let v = rn.value();
-        if !v.ends_with('+') && (v.is_empty() || is_rust_keyword(&v)) {
+/// fields.E308/E309: the reverse query name must not end with `_` or contain
+/// `__` (the lookup separator). It is `related_query_name`, else
+/// `related_name`, else the model name; a hidden relation is exempt.
+fn related_query_name_valid(cx: &mut Ctxt, m: &Model, rel: &Relation) {
+    if is_hidden(rel) {
+        return;
+    }
+    let Some(lit) = rel.related_query_name.as_ref().or(rel.related_name.as_ref()) else {
+        return;
+    };
+    let name = query_name(m, rel);
+    const HELP: &str = "add or change a related_name or related_query_name argument for this field";
+    if name.ends_with('_') {
+        cx.error(
+            lit.span(),
+            format!("reverse query name \"{name}\" must not end with an underscore"),
+            HELP,
+        );
+    }
+    if name.contains("__") {
+        cx.error(
+            lit.span(),
+            format!("reverse query name \"{name}\" must not contain \"__\", the lookup separator"),
+            HELP,
+        );
+    }
+}
+
+/// `max_length` applies to text fields (Django ignores it elsewhere with a
+/// warning; here it is a mistake).
+fn max_length_on_text(cx: &mut Ctxt, f: &Field) {
+    if let Some((_, span)) = f.max_length {
+        if !f.is_text && matches!(f.kind, Kind::Plain) {
             cx.error(
-                rn.span(),
-                format!("the name '{v}' is an invalid related_name for field {}.{}", m.ident, f.ident),
-                Some("a related name must be a valid Rust identifier, or end with '+' to hide the reverse accessor"),
+                span,
+                format!(
+                    "`max_length` applies to text fields, but `{}` is `{}`",
+                    f.ident,
+                    tidy(&f.ty)
+                ),
+                "remove `max_length`, or make the field a `String` (or `Option<String>`)",
             );
         }
     }
-    if let Some(q) = &rel.related_query_name {
-        let v = q.value();
-        if v.ends_with('_') {
-            cx.error(q.span(), format!("reverse query name '{v}' must not end with an underscore"), Some("related_query_name = \"profile\""));
-        }
-        if v.contains("__") {
-            cx.error(q.span(), format!("reverse query name '{v}' must not contain '__'"), Some("related_query_name = \"profile\""));
-        }
-    }
 }
 
-/// max_length applies to text fields.
-fn max_length_on_text(cx: &mut Ctxt, f: &Field) {
-    if f.max_length.is_some() && !f.is_text && matches!(f.kind, Kind::Plain) {
-        cx.error(
-            f.ty.span(),
-            format!("`max_length` needs a text field, but `{}` is not a `String`", f.ident),
-            Some("use `String` (or `Option<String>`), or drop max_length"),
-        );
-    }
-}
-
-/// fields.E304: two relations of this model to the same target with the same
-/// reverse accessor.
-fn reverse_accessor_clash(cx: &mut Ctxt, m: &Model) {
+/// fields.E304/E305: two relations of this model to the same target with the
+/// same reverse accessor or the same reverse query name. Reported once per
+/// pair, on the second field.
+fn reverse_name_clash(cx: &mut Ctxt, m: &Model) {
     let rels: Vec<(&Field, &Relation)> = m
         .fields
         .iter()
@@ -172,29 +266,166 @@ fn reverse_accessor_clash(cx: &mut Ctxt, m: &Model) {
             Kind::Plain => None,
         })
         .collect();
+    let model = &m.ident;
     for (i, (fa, a)) in rels.iter().enumerate() {
-        for (fb, b) in rels.iter().skip(i + 1) {
-            let (na, nb) = (accessor(m, a), accessor(m, b));
-            if na.ends_with('+') || nb.ends_with('+') {
+        for (fb, b) in &rels[i + 1..] {
+            if a.target.to_token_stream().to_string() != b.target.to_token_stream().to_string() {
                 continue;
             }
-            if na == nb && a.target.to_token_stream().to_string() == b.target.to_token_stream().to_string() {
+            let help = format!(
+                "add or change a related_name argument to the definition for `{model}.{}` or `{model}.{}`",
+                fa.ident, fb.ident
+            );
+            let target = tidy(&b.target);
+            let acc = accessor(m, b);
+            if !is_hidden(a) && !is_hidden(b) && accessor(m, a) == acc {
                 cx.error(
                     fb.ident.span(),
                     format!(
-                        "reverse accessor '{}.{na}' for '{}.{}' clashes with reverse accessor for '{}.{}'",
-                        b.target.to_token_stream(),
-                        m.ident,
+                        "reverse accessor `{target}.{acc}` for `{model}.{}` clashes with reverse accessor for `{model}.{}`",
+                        fb.ident, fa.ident
+                    ),
+                    help,
+                );
+            } else if lookup_name(m, a).is_some() && lookup_name(m, a) == lookup_name(m, b) {
+                cx.error(
+                    fb.ident.span(),
+                    format!(
+                        "reverse query name `{}` for `{model}.{}` clashes with reverse query name for `{model}.{}`",
+                        query_name(m, b),
                         fb.ident,
-                        m.ident,
                         fa.ident
                     ),
-                    Some(&format!(
-                        "add or change a related_name argument to the definition for '{}.{}' or '{}.{}'",
-                        m.ident, fa.ident, m.ident, fb.ident
-                    )),
+                    help.replace("related_name", "related_query_name"),
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::DeriveInput;
+
+    fn errors(src: &str) -> Vec<String> {
+        let input: DeriveInput = syn::parse_str(src).unwrap();
+        let mut cx = Ctxt::default();
+        let m = crate::ast::parse(&mut cx, &input).unwrap();
+        check(&mut cx, &m);
+        match cx.into_result() {
+            Ok(()) => Vec::new(),
+            Err(e) => e
+                .into_iter()
+                .map(|e| e.to_string().lines().next().unwrap().to_string())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn valid_models_pass() {
+        assert_eq!(errors("struct U { id: Option<i64>, name: String }"), Vec::<String>::new());
+        assert_eq!(errors("struct C { #[field(primary_key)] code: String }"), Vec::<String>::new());
+        assert_eq!(errors("struct R { #[parent] place: Place, stars: i32 }"), Vec::<String>::new());
+        assert_eq!(
+            errors(
+                r#"struct P { id: Option<i64>,
+                    #[one_to_one(on_delete = "cascade", related_name = "owned")] owner: OneToOne<U>,
+                    #[one_to_one(on_delete = "set_null", related_name = "edited")] editor: Option<OneToOne<U>>,
+                    #[one_to_one(on_delete = "cascade", related_name = "+")] a: OneToOne<U>,
+                    #[one_to_one(on_delete = "cascade", related_name = "b+")] b: OneToOne<U> }"#
+            ),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn primary_keys() {
+        assert_eq!(errors("struct T { name: String }"), ["model `T` has no primary key"]);
+        assert_eq!(
+            errors("struct T { #[field(primary_key)] a: i64, #[field(primary_key)] b: i64 }"),
+            ["model `T` cannot have two primary keys: `a` is already one"]
+        );
+        assert_eq!(
+            errors("struct T { id: i64 }"),
+            ["the automatic primary key `id` must be `Option<i64>`, not `i64`: it is `None` until the first save"]
+        );
+        assert_eq!(
+            errors("struct T { id: Option<i64>, #[field(primary_key)] code: String }"),
+            ["a field named `id` must be the primary key, but `code` is the primary key of `T`"]
+        );
+        assert_eq!(
+            errors("struct R { #[parent] place: Place, #[field(primary_key)] code: String }"),
+            ["the primary key of multi-table child `R` is its parent link `place`"]
+        );
+    }
+
+    #[test]
+    fn on_delete_rules_need_their_preconditions() {
+        assert_eq!(
+            errors(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set_null")] u: OneToOne<U> }"#),
+            ["field `u` specifies on_delete = \"set_null\", but cannot be null"]
+        );
+        assert_eq!(
+            errors(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set_default")] u: OneToOne<U> }"#),
+            ["field `u` specifies on_delete = \"set_default\", but has no default value"]
+        );
+        assert_eq!(
+            errors(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set_default", default = 1)] u: OneToOne<U> }"#),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn reverse_names() {
+        assert_eq!(
+            errors(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "self")] u: OneToOne<U> }"#),
+            ["the name \"self\" is an invalid related_name for field `P.u`"]
+        );
+        assert_eq!(
+            errors(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "p_")] u: OneToOne<U> }"#),
+            ["reverse query name \"p_\" must not end with an underscore"]
+        );
+        assert_eq!(
+            errors(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_query_name = "a__b")] u: OneToOne<U> }"#),
+            ["reverse query name \"a__b\" must not contain \"__\", the lookup separator"]
+        );
+        assert_eq!(
+            errors(r#"struct Type { id: Option<i64>, #[one_to_one(on_delete = "cascade")] u: OneToOne<U> }"#),
+            ["the reverse accessor of `Type.u` would be `type` (the model name in lower case), which is a Rust keyword"]
+        );
+    }
+
+    #[test]
+    fn clashes_are_reported_once_per_pair() {
+        assert_eq!(
+            errors(
+                r#"struct P { id: Option<i64>,
+                    #[one_to_one(on_delete = "cascade")] a: OneToOne<U>,
+                    #[one_to_one(on_delete = "cascade")] b: OneToOne<U>,
+                    #[one_to_one(on_delete = "cascade")] c: OneToOne<V> }"#
+            ),
+            ["reverse accessor `U.p` for `P.b` clashes with reverse accessor for `P.a`"]
+        );
+        assert_eq!(
+            errors(
+                r#"struct P { id: Option<i64>,
+                    #[one_to_one(on_delete = "cascade", related_name = "x", related_query_name = "q")] a: OneToOne<U>,
+                    #[one_to_one(on_delete = "cascade", related_name = "y", related_query_name = "q")] b: OneToOne<U> }"#
+            ),
+            ["reverse query name `q` for `P.b` clashes with reverse query name for `P.a`"]
+        );
+    }
+
+    #[test]
+    fn max_length_needs_text() {
+        assert_eq!(
+            errors("struct T { id: Option<i64>, #[field(max_length = 3)] age: i32 }"),
+            ["`max_length` applies to text fields, but `age` is `i32`"]
+        );
+        assert_eq!(
+            errors("struct T { id: Option<i64>, #[field(max_length = 3)] code: Option<String> }"),
+            Vec::<String>::new()
+        );
     }
 }

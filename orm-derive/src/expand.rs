@@ -46,12 +46,12 @@ fn column_of(f: &Field) -> Col {
         Kind::Plain => Col {
             name: f.ident.to_string(),
             column: db_column.unwrap_or_else(|| f.ident.to_string()),
-            pk: f.primary_key || f.auto.is_some(),
+            pk: f.primary_key.is_some() || f.auto.is_some(),
         },
         Kind::Relation(_) => Col {
             name: f.ident.to_string(),
             column: db_column.unwrap_or_else(|| format!("{}_id", f.ident)),
-            pk: f.primary_key,
+            pk: f.primary_key.is_some(),
         },
         Kind::Parent(rel) if rel.implicit_parent => {
             let name = format!("{}_ptr", type_name(&rel.target).to_lowercase());
@@ -105,7 +105,7 @@ pub fn expand(m: &Model) -> TokenStream {
         let column = &c.column;
         let pk = i == pk_index;
         let ty = &f.ty;
-        let max_length = match f.max_length {
+        let max_length = match f.max_length() {
             Some(n) => quote!(::core::option::Option::Some(#n)),
             None => quote!(::core::option::Option::None),
         };
@@ -125,7 +125,7 @@ pub fn expand(m: &Model) -> TokenStream {
                     t.value().into_token_stream()
                 } else if f.auto.is_some() && pk {
                     quote!("integer")
-                } else if let Some(n) = f.max_length {
+                } else if let Some(n) = f.max_length() {
                     let vc = format!("varchar({n})");
                     quote_spanned! {ty.span()=>
                         ::orm_core::__private::text_type(#vc,
@@ -252,7 +252,7 @@ pub fn expand(m: &Model) -> TokenStream {
         match &f.kind {
             Kind::Plain => {
                 if f.is_text {
-                    let max = match f.max_length {
+                    let max = match f.max_length() {
                         Some(n) => quote!(::core::option::Option::Some(#n)),
                         None => quote!(::core::option::Option::None),
                     };
@@ -618,5 +618,66 @@ fn reverse_trait(m: &Model, f: &Field, rel: &Relation, i: usize) -> TokenStream 
                 ::orm_core::__private::reverse_set::<#t, #ident>(db, self, value, #field_static, set_key)
             }
         }
+    }
+}
+
+/// On a mistake, a stub `impl Model` beside the errors (thiserror's
+/// fallback), so that other models' relations to this one and code calling
+/// its methods do not each add an error of their own. Its bodies never run:
+/// the crate does not compile.
+pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
+    if !input.generics.params.is_empty() {
+        return quote!();
+    }
+    let ident = &input.ident;
+    let name = ident.to_string();
+    let model_name = name.to_lowercase();
+    quote! {
+        const _: () = {
+            static __ORM_META: ::orm_core::__private::ModelMeta = ::orm_core::__private::ModelMeta {
+                app_label: "",
+                name: #name,
+                model_name: #model_name,
+                table: "",
+                fields: &[],
+                pk: 0,
+                parent: ::core::option::Option::None,
+                load: ::orm_core::__private::load_dyn::<#ident>,
+                sql: ::orm_core::__private::SqlCache::new(),
+            };
+
+            #[automatically_derived]
+            impl ::orm_core::Model for #ident {
+                const META: &'static ::orm_core::__private::ModelMeta = &__ORM_META;
+
+                fn pk(&self) -> ::core::option::Option<::orm_core::Value> {
+                    ::core::unreachable!()
+                }
+
+                fn set_pk(&mut self, _: ::core::option::Option<::orm_core::Value>) {
+                    ::core::unreachable!()
+                }
+
+                fn value_of(&self, _: &str) -> ::core::option::Option<::orm_core::Value> {
+                    ::core::unreachable!()
+                }
+
+                fn __from_row(
+                    _: &::orm_core::__private::rusqlite::Row<'_>,
+                    _: &mut usize,
+                ) -> ::orm_core::Result<Self> {
+                    ::core::unreachable!()
+                }
+
+                fn __bind_local(
+                    &self,
+                    _: &mut ::orm_core::__private::rusqlite::Statement<'_>,
+                    _: usize,
+                    _: bool,
+                ) -> ::orm_core::Result<usize> {
+                    ::core::unreachable!()
+                }
+            }
+        };
     }
 }

@@ -5,7 +5,8 @@
 //! [check](check) the rules that span fields (Django's system checks that can
 //! be made at compile time), then [expand](expand) into the `Model` impl,
 //! the static metadata and the accessors. Every mistake is reported at once,
-//! spanned on the offending token, with a `help:` showing the right form.
+//! spanned on the offending token, with a `help:` showing the right form;
+//! a stub impl then keeps one mistake from setting off errors elsewhere.
 
 mod ast;
 mod check;
@@ -22,17 +23,24 @@ use syn::{parse_macro_input, DeriveInput};
 #[proc_macro_derive(Model, attributes(model, field, one_to_one, parent))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    derive(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    derive(&input).into()
 }
 
-fn derive(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
+/// Parse, check, expand; on any mistake, every error plus a stub impl.
+fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
     let mut cx = ast::Ctxt::default();
     let model = ast::parse(&mut cx, input);
     if let Some(m) = &model {
         check::check(&mut cx, m);
     }
-    cx.into_result()?;
-    Ok(model.map(|m| expand::expand(&m)).unwrap_or_default())
+    match (cx.into_result(), model) {
+        (Ok(()), Some(m)) => expand::expand(&m),
+        // `parse` returns `None` only after reporting why.
+        (Ok(()), None) => proc_macro2::TokenStream::new(),
+        (Err(errors), _) => {
+            let mut out = errors.into_compile_error();
+            out.extend(expand::fallback(input));
+            out
+        }
+    }
 }

@@ -1,0 +1,1236 @@
+//! The deletion collector: every `on_delete` rule, Django's RESTRICT exception,
+//! PROTECT reached through a CASCADE, multi-table inheritance both ways and
+//! `keep_parents`, hooks and rollback, and set-based SQL (the number of
+//! statements does not grow with the number of rows).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use orm_core::prelude::*;
+use orm_core::{Blocker, Value};
+
+// ------------------------------------------------------------------ models
+
+/// The seed's owner and one model per `on_delete` rule.
+#[derive(Model, Debug, Clone)]
+#[model(app = "shop")]
+pub struct Owner {
+    pub id: Option<i64>,
+    #[field(max_length = 100)]
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "shop")]
+pub struct Guarded {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "protect")]
+    pub owner: OneToOne<Owner>,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "shop")]
+pub struct Nullable {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "set_null")]
+    pub owner: Option<OneToOne<Owner>>,
+}
+
+/// SET_DEFAULT: the default is the fallback owner, id 1.
+#[derive(Model, Debug, Clone)]
+#[model(app = "shop")]
+pub struct Defaulted {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "set_default", default = 1)]
+    pub owner: Option<OneToOne<Owner>>,
+}
+
+/// SET(0): a sentinel key, so no database constraint.
+#[derive(Model, Debug, Clone)]
+#[model(app = "shop")]
+pub struct Marked {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "set(0)", db_constraint = false)]
+    pub owner: OneToOne<Owner>,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "shop")]
+pub struct Loose {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "do_nothing", db_constraint = false)]
+    pub owner: OneToOne<Owner>,
+}
+
+/// DO_NOTHING with the constraint kept: the database refuses the commit.
+#[derive(Model, Debug, Clone)]
+#[model(app = "shop")]
+pub struct Strict {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "do_nothing")]
+    pub owner: OneToOne<Owner>,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "shop")]
+pub struct Restricted {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "restrict")]
+    pub owner: OneToOne<Owner>,
+}
+
+/// The quickstart pair.
+#[derive(Model, Debug, Clone)]
+#[model(app = "auth")]
+pub struct User {
+    pub id: Option<i64>,
+    #[field(unique, max_length = 150)]
+    pub username: String,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "app")]
+pub struct Profile {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade", related_name = "profile")]
+    pub user: OneToOne<User>,
+    pub bio: Option<String>,
+}
+
+/// A hidden reverse relation still cascades.
+#[derive(Model, Debug, Clone)]
+#[model(app = "app")]
+pub struct Audit {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade", related_name = "+")]
+    pub user: OneToOne<User>,
+}
+
+/// Django's `test_protect_path`: P <- R.p (CASCADE) <- A.protect (PROTECT).
+#[derive(Model, Debug, Clone)]
+#[model(app = "paths")]
+pub struct P {
+    pub id: Option<i64>,
+    #[field(max_length = 20)]
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "paths")]
+pub struct R {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade")]
+    pub p: OneToOne<P>,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "paths")]
+pub struct A {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "protect")]
+    pub protect: OneToOne<R>,
+}
+
+/// Django's RESTRICT example (Artist, Album, Song), with one-to-one keys.
+#[derive(Model, Debug, Clone)]
+#[model(app = "music")]
+pub struct Artist {
+    pub id: Option<i64>,
+    #[field(max_length = 20)]
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "music")]
+pub struct Album {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade")]
+    pub artist: OneToOne<Artist>,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "music")]
+pub struct Song {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade")]
+    pub artist: OneToOne<Artist>,
+    #[one_to_one(on_delete = "restrict")]
+    pub album: OneToOne<Album>,
+}
+
+/// The seed 002 chain: User -> PageOwnerProfile -> Page -> Like (a child of Page).
+#[derive(Model, Debug, Clone)]
+#[model(app = "seedapp")]
+pub struct PageOwnerProfile {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade")]
+    pub user: OneToOne<User>,
+    #[field(max_length = 255)]
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "seedapp")]
+pub struct Page {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade")]
+    pub profile: OneToOne<PageOwnerProfile>,
+    #[field(max_length = 255)]
+    pub page_name: String,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "seedapp")]
+pub struct Like {
+    #[parent]
+    pub page: Page,
+    pub likes: i64,
+}
+
+/// PROTECT pointing at the parent table.
+#[derive(Model, Debug, Clone)]
+#[model(app = "seedapp")]
+pub struct PageGuard {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "protect")]
+    pub page: OneToOne<Page>,
+}
+
+/// A three-level chain: Base <- Child <- GrandChild.
+#[derive(Model, Debug, Clone)]
+#[model(app = "mti")]
+pub struct Base {
+    pub id: Option<i64>,
+    #[field(max_length = 20)]
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "mti")]
+pub struct Child {
+    #[parent]
+    pub base: Base,
+    pub extra: i64,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "mti")]
+pub struct GrandChild {
+    #[parent]
+    pub child: Child,
+    pub more: i64,
+}
+
+/// A relation pointing at the top of the chain, from a plain model.
+#[derive(Model, Debug, Clone)]
+#[model(app = "mti")]
+pub struct Tagged {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade")]
+    pub base: OneToOne<Base>,
+}
+
+/// Self-referential CASCADE: a chain of nodes.
+#[derive(Model, Debug, Clone)]
+#[model(app = "tree")]
+pub struct Node {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade", related_name = "next")]
+    pub prev: Option<OneToOne<Node>>,
+    #[field(max_length = 20)]
+    pub name: String,
+}
+
+/// CASCADE through a `to_field`.
+#[derive(Model, Debug, Clone)]
+#[model(app = "bank")]
+pub struct Account {
+    pub id: Option<i64>,
+    #[field(unique, max_length = 20)]
+    pub code: String,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "bank")]
+pub struct Card {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade", to_field = "code")]
+    pub account: OneToOne<Account>,
+}
+
+// ----------------------------------------------------------------- helpers
+
+fn db() -> Result<Db> {
+    let db = Db::open_in_memory()?;
+    db.migrate()?;
+    Ok(db)
+}
+
+fn owner(db: &Db, name: &str) -> Result<Owner> {
+    Owner {
+        id: None,
+        name: name.into(),
+    }
+    .create(db)
+}
+
+fn user(db: &Db, name: &str) -> Result<User> {
+    User {
+        id: None,
+        username: name.into(),
+    }
+    .create(db)
+}
+
+fn profile(db: &Db, u: &User) -> Result<Profile> {
+    Profile {
+        id: None,
+        user: OneToOne::to(u),
+        bio: None,
+    }
+    .create(db)
+}
+
+fn like(db: &Db, u: &User, name: &str) -> Result<Like> {
+    let prof = PageOwnerProfile {
+        id: None,
+        user: OneToOne::to(u),
+        name: name.into(),
+    }
+    .create(db)?;
+    Like {
+        page: Page {
+            id: None,
+            profile: OneToOne::to(&prof),
+            page_name: name.into(),
+        },
+        likes: 1,
+    }
+    .create(db)
+}
+
+fn base(db: &Db, name: &str) -> Result<Base> {
+    Base {
+        id: None,
+        name: name.into(),
+    }
+    .create(db)
+}
+
+fn child(db: &Db, name: &str) -> Result<Child> {
+    Child {
+        base: Base {
+            id: None,
+            name: name.into(),
+        },
+        extra: 1,
+    }
+    .create(db)
+}
+
+fn grandchild(db: &Db, name: &str) -> Result<GrandChild> {
+    GrandChild {
+        child: Child {
+            base: Base {
+                id: None,
+                name: name.into(),
+            },
+            extra: 1,
+        },
+        more: 2,
+    }
+    .create(db)
+}
+
+fn blocker(model: &str, pk: i64, through: &str) -> Blocker {
+    Blocker {
+        model: model.into(),
+        pk: pk.to_string(),
+        through: through.into(),
+    }
+}
+
+// ------------------------------------------------------------------ CASCADE
+
+#[test]
+fn cascade_deletes_the_dependent_and_counts_per_model() -> Result<()> {
+    let db = db()?;
+    let mut u = user(&db, "johndoe")?;
+    profile(&db, &u)?;
+    let deleted = u.delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(2, {"app.Profile": 1, "auth.User": 1})"#);
+    assert_eq!(deleted.total, 2);
+    assert_eq!(deleted.count("app.Profile"), 1);
+    assert_eq!(deleted.count("auth.User"), 1);
+    assert_eq!(u.id, None, "the instance reads as unsaved");
+    assert_eq!(Profile::objects().count(&db)?, 0);
+    Ok(())
+}
+
+#[test]
+fn cascade_without_dependents_deletes_one_row() -> Result<()> {
+    let db = db()?;
+    let mut u = user(&db, "alone")?;
+    let keep = user(&db, "other")?;
+    profile(&db, &keep)?;
+    let deleted = u.delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(1, {"auth.User": 1})"#);
+    assert_eq!(Profile::objects().count(&db)?, 1, "another user's profile stays");
+    Ok(())
+}
+
+#[test]
+fn hidden_reverse_relation_still_cascades() -> Result<()> {
+    let db = db()?;
+    let mut u = user(&db, "ann")?;
+    Audit {
+        id: None,
+        user: OneToOne::to(&u),
+    }
+    .create(&db)?;
+    let deleted = u.delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(2, {"app.Audit": 1, "auth.User": 1})"#);
+    Ok(())
+}
+
+#[test]
+fn cascade_through_to_field() -> Result<()> {
+    let db = db()?;
+    let mut acc = Account {
+        id: None,
+        code: "ACC-1".into(),
+    }
+    .create(&db)?;
+    let other = Account {
+        id: None,
+        code: "ACC-2".into(),
+    }
+    .create(&db)?;
+    Card {
+        id: None,
+        account: OneToOne::to(&acc),
+    }
+    .create(&db)?;
+    Card {
+        id: None,
+        account: OneToOne::to(&other),
+    }
+    .create(&db)?;
+    let deleted = acc.delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(2, {"bank.Card": 1, "bank.Account": 1})"#);
+    assert_eq!(Card::objects().count(&db)?, 1);
+    Ok(())
+}
+
+#[test]
+fn self_referential_cascade_reaches_the_whole_chain() -> Result<()> {
+    let db = db()?;
+    let mut first = Node {
+        id: None,
+        prev: None,
+        name: "n0".into(),
+    }
+    .create(&db)?;
+    let mut prev = first.clone();
+    for i in 1..6 {
+        prev = Node {
+            id: None,
+            prev: Some(OneToOne::to(&prev)),
+            name: format!("n{i}"),
+        }
+        .create(&db)?;
+    }
+    let lonely = Node {
+        id: None,
+        prev: None,
+        name: "lonely".into(),
+    }
+    .create(&db)?;
+    let deleted = first.delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(6, {"tree.Node": 6})"#);
+    assert_eq!(Node::objects().count(&db)?, 1);
+    assert!(Node::objects().filter(Q::kw("id", lonely.id)).exists(&db)?);
+
+    // From the middle of a chain, by query.
+    let mut prev = Node {
+        id: None,
+        prev: None,
+        name: "m0".into(),
+    }
+    .create(&db)?;
+    for i in 1..4 {
+        prev = Node {
+            id: None,
+            prev: Some(OneToOne::to(&prev)),
+            name: format!("m{i}"),
+        }
+        .create(&db)?;
+    }
+    let deleted = Node::objects().filter(Q::kw("name", "m2")).delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(2, {"tree.Node": 2})"#);
+    assert_eq!(Node::objects().count(&db)?, 3);
+    Ok(())
+}
+
+// ------------------------------------------------------------------ PROTECT
+
+#[test]
+fn protect_refuses_and_names_the_blocking_objects() -> Result<()> {
+    let db = db()?;
+    let mut o = owner(&db, "o")?;
+    let g = Guarded {
+        id: None,
+        owner: OneToOne::to(&o),
+    }
+    .create(&db)?;
+    let before = db.query_count();
+    let err = o.delete(&db).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Cannot delete some instances of model 'Owner' because they are referenced through protected foreign keys: 'Guarded.owner'."
+    );
+    match &err {
+        Error::Protected { model, keys, objects } => {
+            assert_eq!(*model, "Owner");
+            assert_eq!(keys, &["Guarded.owner"]);
+            assert_eq!(objects, &[blocker("shop.Guarded", g.id.unwrap(), "Guarded.owner")]);
+            assert_eq!(objects[0].to_string(), format!("shop.Guarded object ({})", g.id.unwrap()));
+        }
+        other => panic!("expected Protected, got {other:?}"),
+    }
+    assert!(db.query_count() > before);
+    assert_eq!(o.id.is_some(), true, "a refused delete keeps the key");
+    assert_eq!(Owner::objects().count(&db)?, 1);
+    assert_eq!(Guarded::objects().count(&db)?, 1);
+    Ok(())
+}
+
+#[test]
+fn protect_reached_through_a_cascade_is_keyed_by_the_cascading_field() -> Result<()> {
+    // Django's test_protect_path.
+    let db = db()?;
+    let mut p = P {
+        id: None,
+        name: "p".into(),
+    }
+    .create(&db)?;
+    let r = R {
+        id: None,
+        p: OneToOne::to(&p),
+    }
+    .create(&db)?;
+    let a = A {
+        id: None,
+        protect: OneToOne::to(&r),
+    }
+    .create(&db)?;
+    let err = p.delete(&db).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Cannot delete some instances of model 'P' because they are referenced through protected foreign keys: 'R.p'."
+    );
+    match &err {
+        Error::Protected { objects, .. } => {
+            assert_eq!(objects, &[blocker("paths.A", a.id.unwrap(), "A.protect")]);
+        }
+        other => panic!("expected Protected, got {other:?}"),
+    }
+    assert_eq!(R::objects().count(&db)?, 1, "nothing written");
+
+    // Deleting R directly names the protecting field itself.
+    let mut r = r;
+    let err = r.delete(&db).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Cannot delete some instances of model 'R' because they are referenced through protected foreign keys: 'A.protect'."
+    );
+    Ok(())
+}
+
+#[test]
+fn protect_wins_over_restrict() -> Result<()> {
+    let db = db()?;
+    let mut o = owner(&db, "o")?;
+    Guarded {
+        id: None,
+        owner: OneToOne::to(&o),
+    }
+    .create(&db)?;
+    Restricted {
+        id: None,
+        owner: OneToOne::to(&o),
+    }
+    .create(&db)?;
+    assert!(matches!(o.delete(&db), Err(Error::Protected { .. })));
+    Ok(())
+}
+
+// ----------------------------------------------------------------- RESTRICT
+
+/// a1, a2, a3; al1 (a1), al2 (a2); s1 (a1, al1); s2 (a3, al2).
+fn music(db: &Db) -> Result<(Vec<Artist>, Vec<Album>, Vec<Song>)> {
+    let artists: Vec<Artist> = ["a1", "a2", "a3"]
+        .iter()
+        .map(|n| {
+            Artist {
+                id: None,
+                name: n.to_string(),
+            }
+            .create(db)
+        })
+        .collect::<Result<_>>()?;
+    let albums = vec![
+        Album {
+            id: None,
+            artist: OneToOne::to(&artists[0]),
+        }
+        .create(db)?,
+        Album {
+            id: None,
+            artist: OneToOne::to(&artists[1]),
+        }
+        .create(db)?,
+    ];
+    let songs = vec![
+        Song {
+            id: None,
+            artist: OneToOne::to(&artists[0]),
+            album: OneToOne::to(&albums[0]),
+        }
+        .create(db)?,
+        Song {
+            id: None,
+            artist: OneToOne::to(&artists[2]),
+            album: OneToOne::to(&albums[1]),
+        }
+        .create(db)?,
+    ];
+    Ok((artists, albums, songs))
+}
+
+#[test]
+fn restrict_refuses_deleting_the_referenced_row() -> Result<()> {
+    let db = db()?;
+    let (_, mut albums, songs) = music(&db)?;
+    let err = albums[0].delete(&db).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Cannot delete some instances of model 'Album' because they are referenced through restricted foreign keys: 'Song.album'."
+    );
+    match &err {
+        Error::Restricted { model, keys, objects } => {
+            assert_eq!(*model, "Album");
+            assert_eq!(keys, &["Song.album"]);
+            assert_eq!(objects, &[blocker("music.Song", songs[0].id.unwrap(), "Song.album")]);
+        }
+        other => panic!("expected Restricted, got {other:?}"),
+    }
+    assert_eq!(Album::objects().count(&db)?, 2);
+    Ok(())
+}
+
+#[test]
+fn restrict_refuses_when_the_row_is_reached_only_through_the_restricted_path() -> Result<()> {
+    // a2 -> al2 (CASCADE) <- s2 (RESTRICT); s2 belongs to a3, not cascaded from a2.
+    let db = db()?;
+    let (mut artists, _, songs) = music(&db)?;
+    let err = artists[1].delete(&db).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Cannot delete some instances of model 'Artist' because they are referenced through restricted foreign keys: 'Song.album'."
+    );
+    match &err {
+        Error::Restricted { objects, .. } => {
+            assert_eq!(objects, &[blocker("music.Song", songs[1].id.unwrap(), "Song.album")]);
+        }
+        other => panic!("expected Restricted, got {other:?}"),
+    }
+    assert_eq!(Artist::objects().count(&db)?, 3);
+    assert_eq!(Album::objects().count(&db)?, 2);
+    Ok(())
+}
+
+#[test]
+fn restrict_allowed_when_cascaded_from_elsewhere() -> Result<()> {
+    // a1 cascades to al1 and to s1; s1 restricts al1 but is itself deleted.
+    let db = db()?;
+    let (mut artists, _, _) = music(&db)?;
+    let deleted = artists[0].delete(&db)?;
+    assert_eq!(
+        deleted.to_string(),
+        r#"(3, {"music.Song": 1, "music.Album": 1, "music.Artist": 1})"#
+    );
+    assert_eq!(Song::objects().count(&db)?, 1);
+    // Deleting the restricting row itself is never refused.
+    let deleted = artists[2].delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(2, {"music.Song": 1, "music.Artist": 1})"#);
+    Ok(())
+}
+
+#[test]
+fn restrict_by_query_resolved_against_the_whole_delete() -> Result<()> {
+    // Deleting a1 and a2 together: s1 is cascaded (a1), s2 is not (a3): refused.
+    let db = db()?;
+    let (_, _, songs) = music(&db)?;
+    let err = Artist::objects()
+        .filter(Q::kw_list("name__in", ["a1", "a2"]))
+        .delete(&db)
+        .unwrap_err();
+    match &err {
+        Error::Restricted { model, objects, .. } => {
+            assert_eq!(*model, "Artist");
+            assert_eq!(objects, &[blocker("music.Song", songs[1].id.unwrap(), "Song.album")]);
+        }
+        other => panic!("expected Restricted, got {other:?}"),
+    }
+    // With a3 in the delete, s2 is cascaded too.
+    let deleted = Artist::objects().delete(&db)?;
+    assert_eq!(
+        deleted.to_string(),
+        r#"(7, {"music.Song": 2, "music.Album": 2, "music.Artist": 3})"#
+    );
+    Ok(())
+}
+
+// ----------------------------------------------- SET_NULL, SET_DEFAULT, SET
+
+#[test]
+fn set_null_clears_the_key_with_one_update() -> Result<()> {
+    let db = db()?;
+    let mut o = owner(&db, "o")?;
+    let n = Nullable {
+        id: None,
+        owner: Some(OneToOne::to(&o)),
+    }
+    .create(&db)?;
+    let (deleted, captured) = db.capture(|| o.delete(&db));
+    assert_eq!(deleted?.to_string(), r#"(1, {"shop.Owner": 1})"#);
+    let updates: Vec<&String> = captured.queries.iter().filter(|q| q.starts_with("UPDATE")).collect();
+    assert!(
+        updates
+            .iter()
+            .any(|q| q.starts_with(r#"UPDATE "shop_nullable" SET "owner_id" = ?"#)),
+        "{captured:#?}"
+    );
+    let n = Nullable::get(&db, n.id.unwrap())?;
+    assert!(n.owner.is_none());
+    Ok(())
+}
+
+#[test]
+fn set_default_points_at_the_default() -> Result<()> {
+    let db = db()?;
+    let fallback = owner(&db, "fallback")?;
+    assert_eq!(fallback.id, Some(1));
+    let mut o = owner(&db, "o")?;
+    let d = Defaulted {
+        id: None,
+        owner: Some(OneToOne::to(&o)),
+    }
+    .create(&db)?;
+    let deleted = o.delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(1, {"shop.Owner": 1})"#);
+    let d = Defaulted::get(&db, d.id.unwrap())?;
+    assert_eq!(d.owner.as_ref().and_then(|r| r.id()), Some(1));
+    Ok(())
+}
+
+#[test]
+fn set_value_writes_the_value() -> Result<()> {
+    let db = db()?;
+    let mut o = owner(&db, "o")?;
+    let m = Marked {
+        id: None,
+        owner: OneToOne::to(&o),
+    }
+    .create(&db)?;
+    o.delete(&db)?;
+    assert_eq!(Marked::get(&db, m.id.unwrap())?.owner.id(), Some(0));
+    Ok(())
+}
+
+#[test]
+fn do_nothing_leaves_a_dangling_key_without_a_constraint() -> Result<()> {
+    let db = db()?;
+    let mut o = owner(&db, "o")?;
+    let id = o.id.unwrap();
+    let l = Loose {
+        id: None,
+        owner: OneToOne::to(&o),
+    }
+    .create(&db)?;
+    let deleted = o.delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(1, {"shop.Owner": 1})"#);
+    assert_eq!(Loose::get(&db, l.id.unwrap())?.owner.id(), Some(id));
+    Ok(())
+}
+
+#[test]
+fn do_nothing_with_a_constraint_fails_at_commit_and_keeps_everything() -> Result<()> {
+    let db = db()?;
+    let mut o = owner(&db, "o")?;
+    let n = Nullable {
+        id: None,
+        owner: Some(OneToOne::to(&o)),
+    }
+    .create(&db)?;
+    Strict {
+        id: None,
+        owner: OneToOne::to(&o),
+    }
+    .create(&db)?;
+    let err = o.delete(&db).unwrap_err();
+    assert!(
+        matches!(&err, Error::Integrity { kind: orm_core::Constraint::ForeignKey, .. }),
+        "{err:?}"
+    );
+    assert_eq!(Owner::objects().count(&db)?, 1);
+    assert!(Nullable::get(&db, n.id.unwrap())?.owner.is_some(), "the SET_NULL was rolled back");
+    Ok(())
+}
+
+#[test]
+fn every_rule_at_once_on_the_seed_models() -> Result<()> {
+    let db = db()?;
+    let _fallback = owner(&db, "fallback")?;
+    let mut o = owner(&db, "o")?;
+    let id = o.id.unwrap();
+    let n = Nullable {
+        id: None,
+        owner: Some(OneToOne::to(&o)),
+    }
+    .create(&db)?;
+    let d = Defaulted {
+        id: None,
+        owner: Some(OneToOne::to(&o)),
+    }
+    .create(&db)?;
+    let m = Marked {
+        id: None,
+        owner: OneToOne::to(&o),
+    }
+    .create(&db)?;
+    let l = Loose {
+        id: None,
+        owner: OneToOne::to(&o),
+    }
+    .create(&db)?;
+    let (deleted, captured) = db.capture(|| o.delete(&db));
+    assert_eq!(deleted?.to_string(), r#"(1, {"shop.Owner": 1})"#);
+    // One check per PROTECT/RESTRICT relation, one UPDATE per SET_* relation,
+    // one DELETE; DO_NOTHING runs nothing.
+    let count = |p: &str| captured.queries.iter().filter(|q| q.starts_with(p)).count();
+    assert_eq!(count("SELECT"), 2, "{captured:#?}");
+    assert_eq!(count("UPDATE"), 3, "{captured:#?}");
+    assert_eq!(count("DELETE"), 1, "{captured:#?}");
+    assert_eq!(captured.len(), 6, "{captured:#?}");
+    assert!(Nullable::get(&db, n.id.unwrap())?.owner.is_none());
+    assert_eq!(Defaulted::get(&db, d.id.unwrap())?.owner.and_then(|r| r.id()), Some(1));
+    assert_eq!(Marked::get(&db, m.id.unwrap())?.owner.id(), Some(0));
+    assert_eq!(Loose::get(&db, l.id.unwrap())?.owner.id(), Some(id));
+    Ok(())
+}
+
+// --------------------------------------------------- multi-table inheritance
+
+#[test]
+fn deleting_a_child_deletes_its_parent_rows() -> Result<()> {
+    let db = db()?;
+    let u = user(&db, "ann")?;
+    let mut l = like(&db, &u, "p1")?;
+    let deleted = l.delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(2, {"seedapp.Like": 1, "seedapp.Page": 1})"#);
+    assert_eq!(Page::objects().count(&db)?, 0);
+    assert_eq!(PageOwnerProfile::objects().count(&db)?, 1, "forward relations are not followed");
+    Ok(())
+}
+
+#[test]
+fn deleting_a_parent_deletes_its_children() -> Result<()> {
+    let db = db()?;
+    let u = user(&db, "ann")?;
+    let l = like(&db, &u, "p1")?;
+    let mut page = Page::get(&db, l.page.id.unwrap())?;
+    let deleted = page.delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(2, {"seedapp.Like": 1, "seedapp.Page": 1})"#);
+    assert_eq!(Like::objects().count(&db)?, 0);
+    Ok(())
+}
+
+#[test]
+fn cascade_down_the_seed_chain() -> Result<()> {
+    let db = db()?;
+    let mut u = user(&db, "ann")?;
+    like(&db, &u, "p1")?;
+    profile(&db, &u)?;
+    let deleted = u.delete(&db)?;
+    assert_eq!(deleted.total, 5, "{deleted}");
+    for (label, n) in [
+        ("app.Profile", 1),
+        ("seedapp.Like", 1),
+        ("seedapp.Page", 1),
+        ("seedapp.PageOwnerProfile", 1),
+        ("auth.User", 1),
+    ] {
+        assert_eq!(deleted.count(label), n, "{deleted}");
+    }
+    let order: Vec<&str> = deleted.per_model.iter().map(|(l, _)| l.as_str()).collect();
+    let pos = |l: &str| order.iter().position(|x| *x == l).unwrap();
+    assert!(pos("seedapp.Like") < pos("seedapp.Page"), "children first: {deleted}");
+    assert!(pos("seedapp.Page") < pos("seedapp.PageOwnerProfile"), "{deleted}");
+    assert_eq!(*order.last().unwrap(), "auth.User", "{deleted}");
+    Ok(())
+}
+
+#[test]
+fn protect_on_the_parent_blocks_deleting_the_child_unless_keep_parents() -> Result<()> {
+    let db = db()?;
+    let u = user(&db, "ann")?;
+    let mut l = like(&db, &u, "p1")?;
+    let page_id = l.page.id.unwrap();
+    let g = PageGuard {
+        id: None,
+        page: OneToOne::from_key(page_id),
+    }
+    .create(&db)?;
+    let err = l.delete(&db).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Cannot delete some instances of model 'Like' because they are referenced through protected foreign keys: 'PageGuard.page'."
+    );
+    match &err {
+        Error::Protected { objects, .. } => {
+            assert_eq!(objects, &[blocker("seedapp.PageGuard", g.id.unwrap(), "PageGuard.page")])
+        }
+        other => panic!("expected Protected, got {other:?}"),
+    }
+    let deleted = l.delete_keep_parents(&db)?;
+    assert_eq!(deleted.to_string(), r#"(1, {"seedapp.Like": 1})"#);
+    assert_eq!(l.page.id, None);
+    assert!(Page::objects().filter(Q::kw("id", page_id)).exists(&db)?);
+    assert_eq!(PageGuard::objects().count(&db)?, 1);
+    Ok(())
+}
+
+#[test]
+fn three_levels_delete_both_ways() -> Result<()> {
+    let db = db()?;
+    grandchild(&db, "g3")?;
+    grandchild(&db, "g4")?;
+    let deleted = Base::objects().filter(Q::kw("name", "g3")).delete(&db)?;
+    assert_eq!(
+        deleted.to_string(),
+        r#"(3, {"mti.GrandChild": 1, "mti.Child": 1, "mti.Base": 1})"#
+    );
+
+    let mut c = child(&db, "c1")?;
+    let deleted = c.delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(2, {"mti.Child": 1, "mti.Base": 1})"#);
+
+    let mut g = GrandChild::objects().get(&db)?;
+    let deleted = g.delete(&db)?;
+    assert_eq!(
+        deleted.to_string(),
+        r#"(3, {"mti.GrandChild": 1, "mti.Child": 1, "mti.Base": 1})"#
+    );
+    assert_eq!(Base::objects().count(&db)?, 0);
+    Ok(())
+}
+
+#[test]
+fn keep_parents_deletes_the_child_row_only() -> Result<()> {
+    let db = db()?;
+    let mut g = grandchild(&db, "g1")?;
+    let id = g.child.base.id.unwrap();
+    let t = Tagged {
+        id: None,
+        base: OneToOne::from_key(id),
+    }
+    .create(&db)?;
+    let deleted = g.delete_keep_parents(&db)?;
+    assert_eq!(deleted.to_string(), r#"(1, {"mti.GrandChild": 1})"#);
+    assert!(Child::objects().filter(Q::kw("id", id)).exists(&db)?);
+    assert!(Base::objects().filter(Q::kw("id", id)).exists(&db)?);
+    assert!(Tagged::objects().filter(Q::kw("id", t.id)).exists(&db)?, "relations to parents are kept");
+
+    // Without keep_parents, relations pointing at the ancestors apply.
+    let mut c = Child::get(&db, id)?;
+    let deleted = c.delete(&db)?;
+    assert_eq!(
+        deleted.to_string(),
+        r#"(3, {"mti.Tagged": 1, "mti.Child": 1, "mti.Base": 1})"#
+    );
+    Ok(())
+}
+
+#[test]
+fn query_on_a_child_filtering_a_parent_field_deletes_both_tables() -> Result<()> {
+    // The key query reads the parent table, which is deleted too: the keys
+    // are materialized first.
+    let db = db()?;
+    child(&db, "c1")?;
+    child(&db, "c2")?;
+    let keep = base(&db, "c1")?;
+    let deleted = Child::objects().filter(Q::kw("name", "c1")).delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(2, {"mti.Child": 1, "mti.Base": 1})"#);
+    assert_eq!(Child::objects().count(&db)?, 1);
+    assert_eq!(Base::objects().count(&db)?, 2);
+    assert!(Base::objects().filter(Q::kw("id", keep.id)).exists(&db)?);
+    Ok(())
+}
+
+// -------------------------------------------------------------------- hooks
+
+#[test]
+fn hooks_run_in_delete_order_ascending_then_descending() -> Result<()> {
+    let db = db()?;
+    let log: Rc<RefCell<Vec<String>>> = Rc::default();
+    let mut ids = Vec::new();
+    for name in ["u1", "u2"] {
+        let u = user(&db, name)?;
+        let p = profile(&db, &u)?;
+        ids.push((u.id.unwrap(), p.id.unwrap()));
+    }
+    let l = log.clone();
+    db.on_pre_delete::<User>(move |_, u| {
+        l.borrow_mut().push(format!("pre User {}", u.id.unwrap()));
+        Ok(())
+    });
+    let l = log.clone();
+    db.on_post_delete::<User>(move |_, u| {
+        l.borrow_mut().push(format!("post User {}", u.id.unwrap()));
+        Ok(())
+    });
+    let l = log.clone();
+    db.on_pre_delete::<Profile>(move |_, p| {
+        l.borrow_mut().push(format!("pre Profile {}", p.id.unwrap()));
+        Ok(())
+    });
+    let l = log.clone();
+    db.on_post_delete::<Profile>(move |db, p| {
+        // The model's rows are gone, the next model's are not.
+        assert!(!Profile::objects().filter(Q::kw("id", p.id)).exists(db)?);
+        assert_eq!(User::objects().count(db)?, 2);
+        l.borrow_mut().push(format!("post Profile {}", p.id.unwrap()));
+        Ok(())
+    });
+    let deleted = User::objects().delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(4, {"app.Profile": 2, "auth.User": 2})"#);
+    let (u1, p1) = ids[0];
+    let (u2, p2) = ids[1];
+    assert_eq!(
+        *log.borrow(),
+        vec![
+            format!("pre Profile {p1}"),
+            format!("pre Profile {p2}"),
+            format!("pre User {u1}"),
+            format!("pre User {u2}"),
+            format!("post Profile {p2}"),
+            format!("post Profile {p1}"),
+            format!("post User {u2}"),
+            format!("post User {u1}"),
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn hooks_fire_for_parent_rows_of_a_child() -> Result<()> {
+    let db = db()?;
+    let u = user(&db, "ann")?;
+    let mut l = like(&db, &u, "p1")?;
+    let log: Rc<RefCell<Vec<String>>> = Rc::default();
+    let lg = log.clone();
+    db.on_pre_delete::<Page>(move |_, p| {
+        lg.borrow_mut().push(format!("pre Page {}", p.page_name));
+        Ok(())
+    });
+    let lg = log.clone();
+    db.on_pre_delete::<Like>(move |_, l| {
+        lg.borrow_mut().push(format!("pre Like {}", l.page.page_name));
+        Ok(())
+    });
+    l.delete(&db)?;
+    assert_eq!(*log.borrow(), vec!["pre Like p1", "pre Page p1"]);
+    Ok(())
+}
+
+#[test]
+fn a_failing_hook_midway_rolls_back_everything() -> Result<()> {
+    let db = db()?;
+    let mut u = user(&db, "ann")?;
+    profile(&db, &u)?;
+    like(&db, &u, "p1")?;
+    let fallback = owner(&db, "fallback")?;
+    let _ = fallback;
+    // Profile and the seed chain go first; the User's post_delete refuses.
+    db.on_post_delete::<User>(|_, _| Err(Error::hook("undo")));
+    let err = u.delete(&db).unwrap_err();
+    assert!(
+        matches!(&err, Error::Hook { hook: "post_delete", model: "User", message } if message == "undo"),
+        "{err:?}"
+    );
+    assert_eq!(u.id, Some(1), "a failed delete keeps the key");
+    assert_eq!(User::objects().count(&db)?, 1);
+    assert_eq!(Profile::objects().count(&db)?, 1);
+    assert_eq!(Like::objects().count(&db)?, 1);
+    assert_eq!(Page::objects().count(&db)?, 1);
+    assert_eq!(PageOwnerProfile::objects().count(&db)?, 1);
+    Ok(())
+}
+
+#[test]
+fn without_hooks_no_row_is_loaded() -> Result<()> {
+    let db = db()?;
+    let mut u = user(&db, "ann")?;
+    profile(&db, &u)?;
+    let (deleted, captured) = db.capture(|| u.delete(&db));
+    deleted?;
+    assert!(
+        captured.queries.iter().all(|q| !q.starts_with("SELECT")),
+        "{captured:#?}"
+    );
+    assert_eq!(
+        captured.queries,
+        vec![
+            r#"DELETE FROM "app_profile" WHERE "app_profile"."user_id" = ?"#.to_string(),
+            r#"DELETE FROM "app_audit" WHERE "app_audit"."user_id" = ?"#.to_string(),
+            r#"DELETE FROM "seedapp_like" WHERE "seedapp_like"."page_ptr_id" IN (SELECT "seedapp_page"."id" FROM "seedapp_page" WHERE "seedapp_page"."profile_id" IN (SELECT "seedapp_pageownerprofile"."id" FROM "seedapp_pageownerprofile" WHERE "seedapp_pageownerprofile"."user_id" = ?))"#.to_string(),
+            r#"DELETE FROM "seedapp_page" WHERE "seedapp_page"."profile_id" IN (SELECT "seedapp_pageownerprofile"."id" FROM "seedapp_pageownerprofile" WHERE "seedapp_pageownerprofile"."user_id" = ?)"#.to_string(),
+            r#"DELETE FROM "seedapp_pageownerprofile" WHERE "seedapp_pageownerprofile"."user_id" = ?"#.to_string(),
+            r#"DELETE FROM "auth_user" WHERE "auth_user"."id" = ?"#.to_string(),
+        ]
+        .into_iter()
+        .filter(|q| captured.queries.contains(q))
+        .collect::<Vec<_>>(),
+        "{captured:#?}"
+    );
+    Ok(())
+}
+
+// ------------------------------------------------------------- set-based SQL
+
+/// `n` users, each with a profile and the seed chain down to a Like.
+fn populate(n: usize) -> Result<Db> {
+    let db = db()?;
+    db.atomic(|db| {
+        for i in 0..n {
+            let u = user(db, &format!("user{i}"))?;
+            profile(db, &u)?;
+            like(db, &u, &format!("page{i}"))?;
+        }
+        Ok(())
+    })?;
+    Ok(db)
+}
+
+#[test]
+fn statement_count_does_not_grow_with_rows() -> Result<()> {
+    let mut counts = Vec::new();
+    for n in [10, 10_000] {
+        let db = populate(n)?;
+        let (deleted, captured) = db.capture(|| User::objects().delete(&db));
+        let deleted = deleted?;
+        assert_eq!(deleted.total, 5 * n as u64, "{deleted}");
+        assert_eq!(deleted.count("seedapp.Like"), n as u64);
+        assert_eq!(deleted.count("seedapp.Page"), n as u64);
+        assert!(
+            captured.queries.iter().all(|q| !q.contains("orm_delete_keys")),
+            "no materialization in the acyclic case: {captured:#?}"
+        );
+        assert_eq!(Page::objects().count(&db)?, 0);
+        counts.push(captured.len());
+    }
+    assert_eq!(counts[0], counts[1]);
+    Ok(())
+}
+
+#[test]
+fn a_long_key_list_never_hits_the_parameter_limit() -> Result<()> {
+    let db = populate(1_500)?;
+    let ids: Vec<i64> = (1..=1_500).collect();
+    let (deleted, captured) = db.capture(|| {
+        User::objects()
+            .filter(Q::kw_list("id__in", ids.iter().copied()))
+            .delete(&db)
+    });
+    assert_eq!(deleted?.total, 5 * 1_500);
+    // Only the statement storing the user's own key list binds it.
+    let binds = |q: &str| q.matches('?').count();
+    assert_eq!(
+        captured.queries.iter().filter(|q| binds(q) >= 1_500).count(),
+        1,
+        "{:#?}",
+        captured.queries.iter().map(|q| (binds(q), &q[..q.len().min(80)])).collect::<Vec<_>>()
+    );
+    assert!(captured.queries.iter().all(|q| binds(q) <= 1_501));
+    Ok(())
+}
+
+// ----------------------------------------------------------------- edge cases
+
+#[test]
+fn deleting_an_unsaved_instance_is_an_error() -> Result<()> {
+    let db = db()?;
+    let mut o = Owner {
+        id: None,
+        name: "x".into(),
+    };
+    let err = o.delete(&db).unwrap_err();
+    assert!(matches!(err, Error::DeleteUnsaved { model: "Owner", pk: "id" }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "Owner object can't be deleted because its id attribute is set to None."
+    );
+    Ok(())
+}
+
+#[test]
+fn a_delete_matching_nothing_returns_zero() -> Result<()> {
+    let db = db()?;
+    owner(&db, "x")?;
+    let deleted = Owner::objects().filter(Q::kw("name", "nobody")).delete(&db)?;
+    assert_eq!(deleted, Deleted::default());
+    assert_eq!(deleted.to_string(), "(0, {})");
+    let (deleted, captured) = db.capture(|| {
+        Owner::objects()
+            .filter(Q::kw_list("id__in", Vec::<i64>::new()))
+            .delete(&db)
+    });
+    assert_eq!(deleted?.to_string(), "(0, {})");
+    assert!(captured.is_empty(), "{captured:#?}");
+    assert_eq!(Owner::objects().count(&db)?, 1);
+    Ok(())
+}
+
+#[test]
+fn deleting_an_already_deleted_instance_returns_zero() -> Result<()> {
+    let db = db()?;
+    let o = owner(&db, "x")?;
+    let mut again = o.clone();
+    let mut o = o;
+    o.delete(&db)?;
+    assert_eq!(again.delete(&db)?.to_string(), "(0, {})");
+    Ok(())
+}
+
+#[test]
+fn a_query_delete_with_slicing_is_refused() -> Result<()> {
+    let db = db()?;
+    let err = Owner::objects().limit(1).delete(&db).unwrap_err();
+    assert_eq!(err.to_string(), "Cannot use 'limit' or 'offset' with delete().");
+    Ok(())
+}
+
+#[test]
+fn text_keys_are_shown_without_quotes() -> Result<()> {
+    // Blockers render like Django's str(obj).
+    let b = Blocker {
+        model: "shop.Guarded".into(),
+        pk: "7".into(),
+        through: "Guarded.owner".into(),
+    };
+    assert_eq!(b.to_string(), "shop.Guarded object (7)");
+    let _ = Value::Null;
+    Ok(())
+}

@@ -1,0 +1,9 @@
+use orm_core::prelude::*;
+
+#[derive(Model, Clone)]
+pub enum Status {
+    Active,
+    Retired,
+}
+
+fn main() {}

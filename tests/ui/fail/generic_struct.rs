@@ -1,0 +1,9 @@
+use orm_core::prelude::*;
+
+#[derive(Model, Clone)]
+pub struct Tagged<T> {
+    pub id: Option<i64>,
+    pub value: T,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use orm_core::prelude::*;
+
+#[derive(Model, Clone)]
+pub struct User {
+    pub id: Option<i64>,
+    #[field(max_length = 3)]
+    pub age: i32,
+}
+
+fn main() {}

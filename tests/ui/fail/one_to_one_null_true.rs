@@ -1,0 +1,15 @@
+use orm_core::prelude::*;
+
+#[derive(Model, Clone)]
+pub struct User {
+    pub id: Option<i64>,
+}
+
+#[derive(Model, Clone)]
+pub struct Profile {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "set_null", null = true)]
+    pub user: OneToOne<User>,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use orm_core::prelude::*;
+
+#[derive(Model, Clone)]
+pub struct Tag(Option<i64>, String);
+
+fn main() {}
