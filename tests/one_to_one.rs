@@ -389,3 +389,18 @@ fn hidden_reverse_relation_has_no_lookup() -> Result<()> {
 fn system_checks_pass_for_the_registered_models() {
     assert!(orm_core::registry::registry().check_errors().is_empty());
 }
+
+#[test]
+fn create_never_overwrites_an_existing_primary_key() -> Result<()> {
+    let db = setup()?;
+    let place = Place { id: None, name: "p".into() }.create(&db)?;
+    Restaurant { place: OneToOne::to(&place), serves_pizza: true }.create(&db)?;
+    let err = Restaurant { place: OneToOne::to(&place), serves_pizza: false }.create(&db).unwrap_err();
+    assert!(matches!(err, Error::Integrity { kind: Constraint::Unique, .. }), "{err}");
+    assert!(Restaurant::get(&db, place.id)?.serves_pizza, "the first row is untouched");
+    // save() keeps Django's UPDATE-then-INSERT.
+    let mut r = Restaurant { place: OneToOne::to(&place), serves_pizza: false };
+    r.save(&db)?;
+    assert!(!Restaurant::get(&db, place.id)?.serves_pizza);
+    Ok(())
+}

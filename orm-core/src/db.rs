@@ -89,6 +89,8 @@ impl RelationCache {
     }
 
     /// Drops every entry of the relations declared on `model` (and its ancestors).
+    /// Also drops those declared on its multi-table descendants, whose cached
+    /// instances embed this table's row.
     pub(crate) fn invalidate(&mut self, model: &'static ModelMeta) {
         if self.by_rel.is_empty() {
             return;
@@ -96,6 +98,18 @@ impl RelationCache {
         for m in model.chain() {
             for (_, rel) in m.relations() {
                 self.by_rel.remove(&Self::rel_key(rel));
+            }
+        }
+        self.invalidate_descendants(model);
+    }
+
+    fn invalidate_descendants(&mut self, model: &'static ModelMeta) {
+        for r in registry().reverse_of(model) {
+            if r.rel.parent_link {
+                for (_, rel) in r.source.relations() {
+                    self.by_rel.remove(&Self::rel_key(rel));
+                }
+                self.invalidate_descendants(r.source);
             }
         }
     }

@@ -103,16 +103,18 @@ pub trait Model: Clone + Sized + 'static {
     /// [`Error::Integrity`] for constraint violations, [`Error::Hook`] when a
     /// hook fails (the save is then rolled back).
     fn save(&mut self, db: &Db) -> Result<()> {
-        crate::save::save(db, self, false)
+        crate::save::save(db, self, false, false)
     }
 
-    /// Saves, then returns the instance (Django's `objects.create(...)`).
+    /// Inserts, then returns the instance (Django's `objects.create(...)`).
+    /// Unlike `save`, it never updates: with a primary key that already exists
+    /// (a one-to-one primary key, say) it fails with a UNIQUE error.
     ///
     /// # Errors
     ///
     /// As [`Model::save`].
     fn create(mut self, db: &Db) -> Result<Self> {
-        self.save(db)?;
+        crate::save::save(db, &mut self, false, true)?;
         Ok(self)
     }
 

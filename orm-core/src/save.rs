@@ -5,16 +5,17 @@ use rusqlite::types::Value;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::meta::ModelMeta;
 use crate::model::Model;
 
-/// Saves `obj`; `raw` skips the parent tables (used by `extend_parent`).
-pub(crate) fn save<M: Model>(db: &Db, obj: &mut M, raw: bool) -> Result<()> {
+/// Saves `obj`; `raw` inserts only missing parent rows (used by
+/// `extend_parent`); `force_insert` never UPDATEs this model's own row (used by
+/// `create`, so an existing key is a UNIQUE error rather than an overwrite).
+pub(crate) fn save<M: Model>(db: &Db, obj: &mut M, raw: bool, force_insert: bool) -> Result<()> {
     obj.__prepare_related("save")?;
     let hooks = db.hooks.has_save_hooks(M::META);
     if M::META.parent.is_none() && !hooks {
-        save_table(db, obj, false)?;
-        wrote(db, M::META);
+        save_table(db, obj, force_insert)?;
+        db.wrote(M::META);
         return Ok(());
     }
     // Hooks and parent rows run in one transaction: a failing hook or a
@@ -25,8 +26,8 @@ pub(crate) fn save<M: Model>(db: &Db, obj: &mut M, raw: bool) -> Result<()> {
             db.hooks.pre_save(db, obj)?;
         }
         let parent_inserted = obj.__save_parents(db, raw)?;
-        let created = save_table(db, obj, parent_inserted || raw)?;
-        wrote(db, M::META);
+        let created = save_table(db, obj, parent_inserted || raw || force_insert)?;
+        db.wrote(M::META);
         if hooks {
             db.hooks.post_save(db, obj, created)?;
         }
@@ -60,25 +61,13 @@ pub(crate) fn save_chain<P: Model>(db: &Db, parent: &mut P, raw: bool) -> Result
         }
         parent.__save_parents(db, true)?;
         save_table(db, parent, true)?;
-        wrote(db, P::META);
+        db.wrote(P::META);
         return Ok(true);
     }
     let inserted = parent.__save_parents(db, raw)?;
     let inserted = save_table(db, parent, inserted)?;
-    wrote(db, P::META);
+    db.wrote(P::META);
     Ok(inserted)
-}
-
-/// Invalidates the reverse cache after a write to `model`'s table: the
-/// relations declared on it and its ancestors, and those declared on its
-/// multi-table descendants, whose cached instances embed this table's row.
-fn wrote(db: &Db, model: &'static ModelMeta) {
-    db.wrote(model);
-    for r in crate::registry::registry().reverse_of(model) {
-        if r.rel.parent_link {
-            wrote(db, r.source);
-        }
-    }
 }
 
 /// Writes `obj`'s own table; returns true when a row was inserted.
@@ -152,7 +141,7 @@ pub(crate) fn extend_parent<M: Model>(db: &Db, child: &mut M) -> Result<()> {
         )));
     }
     db.atomic(|db| {
-        save(db, child, true)?;
+        save(db, child, true, false)?;
         *child = crate::model::get_by_pk::<M>(db, &pk)?.ok_or(Error::DoesNotExist {
             model: M::META.name,
         })?;
