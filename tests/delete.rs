@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use orm_core::prelude::*;
-use orm_core::{Blocker, Value};
+use orm_core::Blocker;
 
 // ------------------------------------------------------------------ models
 
@@ -241,6 +241,23 @@ pub struct Node {
     pub name: String,
 }
 
+/// Two models cascading into each other.
+#[derive(Model, Debug, Clone)]
+#[model(app = "cycle")]
+pub struct Ping {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade", related_name = "pings")]
+    pub pong: Option<OneToOne<Pong>>,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "cycle")]
+pub struct Pong {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade", related_name = "pongs")]
+    pub ping: Option<OneToOne<Ping>>,
+}
+
 /// CASCADE through a `to_field`.
 #[derive(Model, Debug, Clone)]
 #[model(app = "bank")]
@@ -358,7 +375,10 @@ fn cascade_deletes_the_dependent_and_counts_per_model() -> Result<()> {
     let mut u = user(&db, "johndoe")?;
     profile(&db, &u)?;
     let deleted = u.delete(&db)?;
-    assert_eq!(deleted.to_string(), r#"(2, {"app.Profile": 1, "auth.User": 1})"#);
+    assert_eq!(
+        deleted.to_string(),
+        r#"(2, {"app.Profile": 1, "auth.User": 1})"#
+    );
     assert_eq!(deleted.total, 2);
     assert_eq!(deleted.count("app.Profile"), 1);
     assert_eq!(deleted.count("auth.User"), 1);
@@ -375,7 +395,11 @@ fn cascade_without_dependents_deletes_one_row() -> Result<()> {
     profile(&db, &keep)?;
     let deleted = u.delete(&db)?;
     assert_eq!(deleted.to_string(), r#"(1, {"auth.User": 1})"#);
-    assert_eq!(Profile::objects().count(&db)?, 1, "another user's profile stays");
+    assert_eq!(
+        Profile::objects().count(&db)?,
+        1,
+        "another user's profile stays"
+    );
     Ok(())
 }
 
@@ -389,7 +413,10 @@ fn hidden_reverse_relation_still_cascades() -> Result<()> {
     }
     .create(&db)?;
     let deleted = u.delete(&db)?;
-    assert_eq!(deleted.to_string(), r#"(2, {"app.Audit": 1, "auth.User": 1})"#);
+    assert_eq!(
+        deleted.to_string(),
+        r#"(2, {"app.Audit": 1, "auth.User": 1})"#
+    );
     Ok(())
 }
 
@@ -417,7 +444,10 @@ fn cascade_through_to_field() -> Result<()> {
     }
     .create(&db)?;
     let deleted = acc.delete(&db)?;
-    assert_eq!(deleted.to_string(), r#"(2, {"bank.Card": 1, "bank.Account": 1})"#);
+    assert_eq!(
+        deleted.to_string(),
+        r#"(2, {"bank.Card": 1, "bank.Account": 1})"#
+    );
     assert_eq!(Card::objects().count(&db)?, 1);
     Ok(())
 }
@@ -472,6 +502,61 @@ fn self_referential_cascade_reaches_the_whole_chain() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn cascade_cycle_between_two_models() -> Result<()> {
+    // ping1 <- pong1 <- ping2 <- pong2, each pointing at the previous one.
+    let db = db()?;
+    let mut ping1 = Ping {
+        id: None,
+        pong: None,
+    }
+    .create(&db)?;
+    let pong1 = Pong {
+        id: None,
+        ping: Some(OneToOne::to(&ping1)),
+    }
+    .create(&db)?;
+    let ping2 = Ping {
+        id: None,
+        pong: Some(OneToOne::to(&pong1)),
+    }
+    .create(&db)?;
+    Pong {
+        id: None,
+        ping: Some(OneToOne::to(&ping2)),
+    }
+    .create(&db)?;
+    let spare = Ping {
+        id: None,
+        pong: None,
+    }
+    .create(&db)?;
+    let deleted = ping1.delete(&db)?;
+    assert_eq!(deleted.total, 4, "{deleted}");
+    assert_eq!(deleted.count("cycle.Ping"), 2, "{deleted}");
+    assert_eq!(deleted.count("cycle.Pong"), 2, "{deleted}");
+    assert_eq!(Ping::objects().count(&db)?, 1);
+    assert!(Ping::objects().filter(Q::kw("id", spare.id)).exists(&db)?);
+
+    // A cycle in the rows themselves ends too.
+    let mut a = Ping {
+        id: None,
+        pong: None,
+    }
+    .create(&db)?;
+    let b = Pong {
+        id: None,
+        ping: Some(OneToOne::to(&a)),
+    }
+    .create(&db)?;
+    a.pong = Some(OneToOne::to(&b));
+    a.save(&db)?;
+    let deleted = Pong::objects().delete(&db)?;
+    assert_eq!(deleted.total, 2, "{deleted}");
+    assert_eq!(Ping::objects().count(&db)?, 1, "only the spare is left");
+    Ok(())
+}
+
 // ------------------------------------------------------------------ PROTECT
 
 #[test]
@@ -490,16 +575,26 @@ fn protect_refuses_and_names_the_blocking_objects() -> Result<()> {
         "Cannot delete some instances of model 'Owner' because they are referenced through protected foreign keys: 'Guarded.owner'."
     );
     match &err {
-        Error::Protected { model, keys, objects } => {
+        Error::Protected {
+            model,
+            keys,
+            objects,
+        } => {
             assert_eq!(*model, "Owner");
             assert_eq!(keys, &["Guarded.owner"]);
-            assert_eq!(objects, &[blocker("shop.Guarded", g.id.unwrap(), "Guarded.owner")]);
-            assert_eq!(objects[0].to_string(), format!("shop.Guarded object ({})", g.id.unwrap()));
+            assert_eq!(
+                objects,
+                &[blocker("shop.Guarded", g.id.unwrap(), "Guarded.owner")]
+            );
+            assert_eq!(
+                objects[0].to_string(),
+                format!("shop.Guarded object ({})", g.id.unwrap())
+            );
         }
         other => panic!("expected Protected, got {other:?}"),
     }
     assert!(db.query_count() > before);
-    assert_eq!(o.id.is_some(), true, "a refused delete keeps the key");
+    assert!(o.id.is_some(), "a refused delete keeps the key");
     assert_eq!(Owner::objects().count(&db)?, 1);
     assert_eq!(Guarded::objects().count(&db)?, 1);
     Ok(())
@@ -618,10 +713,17 @@ fn restrict_refuses_deleting_the_referenced_row() -> Result<()> {
         "Cannot delete some instances of model 'Album' because they are referenced through restricted foreign keys: 'Song.album'."
     );
     match &err {
-        Error::Restricted { model, keys, objects } => {
+        Error::Restricted {
+            model,
+            keys,
+            objects,
+        } => {
             assert_eq!(*model, "Album");
             assert_eq!(keys, &["Song.album"]);
-            assert_eq!(objects, &[blocker("music.Song", songs[0].id.unwrap(), "Song.album")]);
+            assert_eq!(
+                objects,
+                &[blocker("music.Song", songs[0].id.unwrap(), "Song.album")]
+            );
         }
         other => panic!("expected Restricted, got {other:?}"),
     }
@@ -641,7 +743,10 @@ fn restrict_refuses_when_the_row_is_reached_only_through_the_restricted_path() -
     );
     match &err {
         Error::Restricted { objects, .. } => {
-            assert_eq!(objects, &[blocker("music.Song", songs[1].id.unwrap(), "Song.album")]);
+            assert_eq!(
+                objects,
+                &[blocker("music.Song", songs[1].id.unwrap(), "Song.album")]
+            );
         }
         other => panic!("expected Restricted, got {other:?}"),
     }
@@ -663,7 +768,10 @@ fn restrict_allowed_when_cascaded_from_elsewhere() -> Result<()> {
     assert_eq!(Song::objects().count(&db)?, 1);
     // Deleting the restricting row itself is never refused.
     let deleted = artists[2].delete(&db)?;
-    assert_eq!(deleted.to_string(), r#"(2, {"music.Song": 1, "music.Artist": 1})"#);
+    assert_eq!(
+        deleted.to_string(),
+        r#"(2, {"music.Song": 1, "music.Artist": 1})"#
+    );
     Ok(())
 }
 
@@ -679,7 +787,10 @@ fn restrict_by_query_resolved_against_the_whole_delete() -> Result<()> {
     match &err {
         Error::Restricted { model, objects, .. } => {
             assert_eq!(*model, "Artist");
-            assert_eq!(objects, &[blocker("music.Song", songs[1].id.unwrap(), "Song.album")]);
+            assert_eq!(
+                objects,
+                &[blocker("music.Song", songs[1].id.unwrap(), "Song.album")]
+            );
         }
         other => panic!("expected Restricted, got {other:?}"),
     }
@@ -705,7 +816,11 @@ fn set_null_clears_the_key_with_one_update() -> Result<()> {
     .create(&db)?;
     let (deleted, captured) = db.capture(|| o.delete(&db));
     assert_eq!(deleted?.to_string(), r#"(1, {"shop.Owner": 1})"#);
-    let updates: Vec<&String> = captured.queries.iter().filter(|q| q.starts_with("UPDATE")).collect();
+    let updates: Vec<&String> = captured
+        .queries
+        .iter()
+        .filter(|q| q.starts_with("UPDATE"))
+        .collect();
     assert!(
         updates
             .iter()
@@ -781,11 +896,20 @@ fn do_nothing_with_a_constraint_fails_at_commit_and_keeps_everything() -> Result
     .create(&db)?;
     let err = o.delete(&db).unwrap_err();
     assert!(
-        matches!(&err, Error::Integrity { kind: orm_core::Constraint::ForeignKey, .. }),
+        matches!(
+            &err,
+            Error::Integrity {
+                kind: orm_core::Constraint::ForeignKey,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(Owner::objects().count(&db)?, 1);
-    assert!(Nullable::get(&db, n.id.unwrap())?.owner.is_some(), "the SET_NULL was rolled back");
+    assert!(
+        Nullable::get(&db, n.id.unwrap())?.owner.is_some(),
+        "the SET_NULL was rolled back"
+    );
     Ok(())
 }
 
@@ -825,7 +949,12 @@ fn every_rule_at_once_on_the_seed_models() -> Result<()> {
     assert_eq!(count("DELETE"), 1, "{captured:#?}");
     assert_eq!(captured.len(), 6, "{captured:#?}");
     assert!(Nullable::get(&db, n.id.unwrap())?.owner.is_none());
-    assert_eq!(Defaulted::get(&db, d.id.unwrap())?.owner.and_then(|r| r.id()), Some(1));
+    assert_eq!(
+        Defaulted::get(&db, d.id.unwrap())?
+            .owner
+            .and_then(|r| r.id()),
+        Some(1)
+    );
     assert_eq!(Marked::get(&db, m.id.unwrap())?.owner.id(), Some(0));
     assert_eq!(Loose::get(&db, l.id.unwrap())?.owner.id(), Some(id));
     Ok(())
@@ -839,9 +968,16 @@ fn deleting_a_child_deletes_its_parent_rows() -> Result<()> {
     let u = user(&db, "ann")?;
     let mut l = like(&db, &u, "p1")?;
     let deleted = l.delete(&db)?;
-    assert_eq!(deleted.to_string(), r#"(2, {"seedapp.Like": 1, "seedapp.Page": 1})"#);
+    assert_eq!(
+        deleted.to_string(),
+        r#"(2, {"seedapp.Like": 1, "seedapp.Page": 1})"#
+    );
     assert_eq!(Page::objects().count(&db)?, 0);
-    assert_eq!(PageOwnerProfile::objects().count(&db)?, 1, "forward relations are not followed");
+    assert_eq!(
+        PageOwnerProfile::objects().count(&db)?,
+        1,
+        "forward relations are not followed"
+    );
     Ok(())
 }
 
@@ -852,7 +988,10 @@ fn deleting_a_parent_deletes_its_children() -> Result<()> {
     let l = like(&db, &u, "p1")?;
     let mut page = Page::get(&db, l.page.id.unwrap())?;
     let deleted = page.delete(&db)?;
-    assert_eq!(deleted.to_string(), r#"(2, {"seedapp.Like": 1, "seedapp.Page": 1})"#);
+    assert_eq!(
+        deleted.to_string(),
+        r#"(2, {"seedapp.Like": 1, "seedapp.Page": 1})"#
+    );
     assert_eq!(Like::objects().count(&db)?, 0);
     Ok(())
 }
@@ -876,8 +1015,14 @@ fn cascade_down_the_seed_chain() -> Result<()> {
     }
     let order: Vec<&str> = deleted.per_model.iter().map(|(l, _)| l.as_str()).collect();
     let pos = |l: &str| order.iter().position(|x| *x == l).unwrap();
-    assert!(pos("seedapp.Like") < pos("seedapp.Page"), "children first: {deleted}");
-    assert!(pos("seedapp.Page") < pos("seedapp.PageOwnerProfile"), "{deleted}");
+    assert!(
+        pos("seedapp.Like") < pos("seedapp.Page"),
+        "children first: {deleted}"
+    );
+    assert!(
+        pos("seedapp.Page") < pos("seedapp.PageOwnerProfile"),
+        "{deleted}"
+    );
     assert_eq!(*order.last().unwrap(), "auth.User", "{deleted}");
     Ok(())
 }
@@ -900,7 +1045,14 @@ fn protect_on_the_parent_blocks_deleting_the_child_unless_keep_parents() -> Resu
     );
     match &err {
         Error::Protected { objects, .. } => {
-            assert_eq!(objects, &[blocker("seedapp.PageGuard", g.id.unwrap(), "PageGuard.page")])
+            assert_eq!(
+                objects,
+                &[blocker(
+                    "seedapp.PageGuard",
+                    g.id.unwrap(),
+                    "PageGuard.page"
+                )]
+            )
         }
         other => panic!("expected Protected, got {other:?}"),
     }
@@ -909,6 +1061,41 @@ fn protect_on_the_parent_blocks_deleting_the_child_unless_keep_parents() -> Resu
     assert_eq!(l.page.id, None);
     assert!(Page::objects().filter(Q::kw("id", page_id)).exists(&db)?);
     assert_eq!(PageGuard::objects().count(&db)?, 1);
+    Ok(())
+}
+
+#[test]
+fn protect_on_a_parent_is_reported_through_the_child_too() -> Result<()> {
+    // Django: the page's own relation, and the Like collected through its
+    // parent link (whose inherited relations include PageGuard.page).
+    let db = db()?;
+    let u = user(&db, "ann")?;
+    let l = like(&db, &u, "p1")?;
+    let g = PageGuard {
+        id: None,
+        page: OneToOne::from_key(l.page.id.unwrap()),
+    }
+    .create(&db)?;
+    let mut page = Page::get(&db, l.page.id.unwrap())?;
+    match page.delete(&db).unwrap_err() {
+        Error::Protected {
+            model,
+            keys,
+            objects,
+        } => {
+            assert_eq!(model, "Page");
+            assert_eq!(keys, ["Like.page_ptr", "PageGuard.page"]);
+            assert_eq!(
+                objects,
+                [blocker(
+                    "seedapp.PageGuard",
+                    g.id.unwrap(),
+                    "PageGuard.page"
+                )]
+            );
+        }
+        other => panic!("expected Protected, got {other:?}"),
+    }
     Ok(())
 }
 
@@ -925,7 +1112,10 @@ fn three_levels_delete_both_ways() -> Result<()> {
 
     let mut c = child(&db, "c1")?;
     let deleted = c.delete(&db)?;
-    assert_eq!(deleted.to_string(), r#"(2, {"mti.Child": 1, "mti.Base": 1})"#);
+    assert_eq!(
+        deleted.to_string(),
+        r#"(2, {"mti.Child": 1, "mti.Base": 1})"#
+    );
 
     let mut g = GrandChild::objects().get(&db)?;
     let deleted = g.delete(&db)?;
@@ -951,7 +1141,10 @@ fn keep_parents_deletes_the_child_row_only() -> Result<()> {
     assert_eq!(deleted.to_string(), r#"(1, {"mti.GrandChild": 1})"#);
     assert!(Child::objects().filter(Q::kw("id", id)).exists(&db)?);
     assert!(Base::objects().filter(Q::kw("id", id)).exists(&db)?);
-    assert!(Tagged::objects().filter(Q::kw("id", t.id)).exists(&db)?, "relations to parents are kept");
+    assert!(
+        Tagged::objects().filter(Q::kw("id", t.id)).exists(&db)?,
+        "relations to parents are kept"
+    );
 
     // Without keep_parents, relations pointing at the ancestors apply.
     let mut c = Child::get(&db, id)?;
@@ -972,10 +1165,45 @@ fn query_on_a_child_filtering_a_parent_field_deletes_both_tables() -> Result<()>
     child(&db, "c2")?;
     let keep = base(&db, "c1")?;
     let deleted = Child::objects().filter(Q::kw("name", "c1")).delete(&db)?;
-    assert_eq!(deleted.to_string(), r#"(2, {"mti.Child": 1, "mti.Base": 1})"#);
+    assert_eq!(
+        deleted.to_string(),
+        r#"(2, {"mti.Child": 1, "mti.Base": 1})"#
+    );
     assert_eq!(Child::objects().count(&db)?, 1);
     assert_eq!(Base::objects().count(&db)?, 2);
     assert!(Base::objects().filter(Q::kw("id", keep.id)).exists(&db)?);
+    Ok(())
+}
+
+#[test]
+fn a_root_query_with_a_subquery_is_read_before_any_write() -> Result<()> {
+    // The filter reads Profile, which the delete empties first: the keys are
+    // stored before any write.
+    let db = db()?;
+    for name in ["a", "b", "c"] {
+        let u = user(&db, name)?;
+        if name != "c" {
+            profile(&db, &u)?;
+        }
+    }
+    let with_profile = Profile::objects().values(Profile::user().key());
+    let (deleted, captured) = db.capture(|| {
+        User::objects()
+            .filter(User::id().in_query::<Profile>(with_profile))
+            .delete(&db)
+    });
+    assert_eq!(
+        deleted?.to_string(),
+        r#"(4, {"app.Profile": 2, "auth.User": 2})"#
+    );
+    assert!(
+        captured
+            .queries
+            .iter()
+            .any(|q| q.contains("orm_delete_keys")),
+        "{captured:#?}"
+    );
+    assert_eq!(User::objects().get(&db)?.username, "c");
     Ok(())
 }
 
@@ -1003,7 +1231,8 @@ fn hooks_run_in_delete_order_ascending_then_descending() -> Result<()> {
     });
     let l = log.clone();
     db.on_pre_delete::<Profile>(move |_, p| {
-        l.borrow_mut().push(format!("pre Profile {}", p.id.unwrap()));
+        l.borrow_mut()
+            .push(format!("pre Profile {}", p.id.unwrap()));
         Ok(())
     });
     let l = log.clone();
@@ -1011,11 +1240,15 @@ fn hooks_run_in_delete_order_ascending_then_descending() -> Result<()> {
         // The model's rows are gone, the next model's are not.
         assert!(!Profile::objects().filter(Q::kw("id", p.id)).exists(db)?);
         assert_eq!(User::objects().count(db)?, 2);
-        l.borrow_mut().push(format!("post Profile {}", p.id.unwrap()));
+        l.borrow_mut()
+            .push(format!("post Profile {}", p.id.unwrap()));
         Ok(())
     });
     let deleted = User::objects().delete(&db)?;
-    assert_eq!(deleted.to_string(), r#"(4, {"app.Profile": 2, "auth.User": 2})"#);
+    assert_eq!(
+        deleted.to_string(),
+        r#"(4, {"app.Profile": 2, "auth.User": 2})"#
+    );
     let (u1, p1) = ids[0];
     let (u2, p2) = ids[1];
     assert_eq!(
@@ -1047,7 +1280,8 @@ fn hooks_fire_for_parent_rows_of_a_child() -> Result<()> {
     });
     let lg = log.clone();
     db.on_pre_delete::<Like>(move |_, l| {
-        lg.borrow_mut().push(format!("pre Like {}", l.page.page_name));
+        lg.borrow_mut()
+            .push(format!("pre Like {}", l.page.page_name));
         Ok(())
     });
     l.delete(&db)?;
@@ -1061,8 +1295,6 @@ fn a_failing_hook_midway_rolls_back_everything() -> Result<()> {
     let mut u = user(&db, "ann")?;
     profile(&db, &u)?;
     like(&db, &u, "p1")?;
-    let fallback = owner(&db, "fallback")?;
-    let _ = fallback;
     // Profile and the seed chain go first; the User's post_delete refuses.
     db.on_post_delete::<User>(|_, _| Err(Error::hook("undo")));
     let err = u.delete(&db).unwrap_err();
@@ -1085,26 +1317,28 @@ fn without_hooks_no_row_is_loaded() -> Result<()> {
     let mut u = user(&db, "ann")?;
     profile(&db, &u)?;
     let (deleted, captured) = db.capture(|| u.delete(&db));
-    deleted?;
-    assert!(
-        captured.queries.iter().all(|q| !q.starts_with("SELECT")),
-        "{captured:#?}"
-    );
     assert_eq!(
-        captured.queries,
-        vec![
-            r#"DELETE FROM "app_profile" WHERE "app_profile"."user_id" = ?"#.to_string(),
-            r#"DELETE FROM "app_audit" WHERE "app_audit"."user_id" = ?"#.to_string(),
-            r#"DELETE FROM "seedapp_like" WHERE "seedapp_like"."page_ptr_id" IN (SELECT "seedapp_page"."id" FROM "seedapp_page" WHERE "seedapp_page"."profile_id" IN (SELECT "seedapp_pageownerprofile"."id" FROM "seedapp_pageownerprofile" WHERE "seedapp_pageownerprofile"."user_id" = ?))"#.to_string(),
-            r#"DELETE FROM "seedapp_page" WHERE "seedapp_page"."profile_id" IN (SELECT "seedapp_pageownerprofile"."id" FROM "seedapp_pageownerprofile" WHERE "seedapp_pageownerprofile"."user_id" = ?)"#.to_string(),
-            r#"DELETE FROM "seedapp_pageownerprofile" WHERE "seedapp_pageownerprofile"."user_id" = ?"#.to_string(),
-            r#"DELETE FROM "auth_user" WHERE "auth_user"."id" = ?"#.to_string(),
-        ]
-        .into_iter()
-        .filter(|q| captured.queries.contains(q))
-        .collect::<Vec<_>>(),
-        "{captured:#?}"
+        deleted?.to_string(),
+        r#"(2, {"app.Profile": 1, "auth.User": 1})"#
     );
+    // The only SELECT is the PROTECT check of PageGuard (reached through the
+    // seed chain); the profile is deleted by its key column, as Django's fast
+    // delete does.
+    let selects: Vec<&String> = captured
+        .queries
+        .iter()
+        .filter(|q| q.starts_with("SELECT"))
+        .collect();
+    assert_eq!(selects.len(), 1, "{captured:#?}");
+    assert!(
+        selects[0].starts_with(r#"SELECT "seedapp_pageguard"."id", ? FROM "seedapp_pageguard""#)
+    );
+    assert!(captured
+        .queries
+        .contains(&r#"DELETE FROM "app_profile" WHERE "app_profile"."user_id" = ?"#.to_string()));
+    assert!(captured
+        .queries
+        .contains(&r#"DELETE FROM "auth_user" WHERE "auth_user"."id" = ?"#.to_string()));
     Ok(())
 }
 
@@ -1135,7 +1369,10 @@ fn statement_count_does_not_grow_with_rows() -> Result<()> {
         assert_eq!(deleted.count("seedapp.Like"), n as u64);
         assert_eq!(deleted.count("seedapp.Page"), n as u64);
         assert!(
-            captured.queries.iter().all(|q| !q.contains("orm_delete_keys")),
+            captured
+                .queries
+                .iter()
+                .all(|q| !q.contains("orm_delete_keys")),
             "no materialization in the acyclic case: {captured:#?}"
         );
         assert_eq!(Page::objects().count(&db)?, 0);
@@ -1158,10 +1395,18 @@ fn a_long_key_list_never_hits_the_parameter_limit() -> Result<()> {
     // Only the statement storing the user's own key list binds it.
     let binds = |q: &str| q.matches('?').count();
     assert_eq!(
-        captured.queries.iter().filter(|q| binds(q) >= 1_500).count(),
+        captured
+            .queries
+            .iter()
+            .filter(|q| binds(q) >= 1_500)
+            .count(),
         1,
         "{:#?}",
-        captured.queries.iter().map(|q| (binds(q), &q[..q.len().min(80)])).collect::<Vec<_>>()
+        captured
+            .queries
+            .iter()
+            .map(|q| (binds(q), &q[..q.len().min(80)]))
+            .collect::<Vec<_>>()
     );
     assert!(captured.queries.iter().all(|q| binds(q) <= 1_501));
     Ok(())
@@ -1177,7 +1422,16 @@ fn deleting_an_unsaved_instance_is_an_error() -> Result<()> {
         name: "x".into(),
     };
     let err = o.delete(&db).unwrap_err();
-    assert!(matches!(err, Error::DeleteUnsaved { model: "Owner", pk: "id" }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::DeleteUnsaved {
+                model: "Owner",
+                pk: "id"
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
         "Owner object can't be deleted because its id attribute is set to None."
@@ -1189,7 +1443,9 @@ fn deleting_an_unsaved_instance_is_an_error() -> Result<()> {
 fn a_delete_matching_nothing_returns_zero() -> Result<()> {
     let db = db()?;
     owner(&db, "x")?;
-    let deleted = Owner::objects().filter(Q::kw("name", "nobody")).delete(&db)?;
+    let deleted = Owner::objects()
+        .filter(Q::kw("name", "nobody"))
+        .delete(&db)?;
     assert_eq!(deleted, Deleted::default());
     assert_eq!(deleted.to_string(), "(0, {})");
     let (deleted, captured) = db.capture(|| {
@@ -1218,19 +1474,9 @@ fn deleting_an_already_deleted_instance_returns_zero() -> Result<()> {
 fn a_query_delete_with_slicing_is_refused() -> Result<()> {
     let db = db()?;
     let err = Owner::objects().limit(1).delete(&db).unwrap_err();
-    assert_eq!(err.to_string(), "Cannot use 'limit' or 'offset' with delete().");
-    Ok(())
-}
-
-#[test]
-fn text_keys_are_shown_without_quotes() -> Result<()> {
-    // Blockers render like Django's str(obj).
-    let b = Blocker {
-        model: "shop.Guarded".into(),
-        pk: "7".into(),
-        through: "Guarded.owner".into(),
-    };
-    assert_eq!(b.to_string(), "shop.Guarded object (7)");
-    let _ = Value::Null;
+    assert_eq!(
+        err.to_string(),
+        "Cannot use 'limit' or 'offset' with delete()."
+    );
     Ok(())
 }

@@ -5,12 +5,12 @@
 //! SQL subqueries, so a delete runs a number of statements that depends on the
 //! models involved, never on the number of rows.
 //!
-//! * **collect** ([`Collector`]) walks the relations from the root model with
+//! * **collect** (`Collector`) walks the relations from the root model with
 //!   Django's rules: CASCADE recurses, a multi-table child takes its parent
 //!   rows along (unless `keep_parents`), relations pointing at an ancestor
 //!   apply to the child's keys, deleting a parent cascades to its children
 //!   through the parent link. Each table's keys are a union of *components*
-//!   ([`Comp`]): "the `Page` rows whose `profile_id` is among the deleted
+//!   (`Comp`): "the `Page` rows whose `profile_id` is among the deleted
 //!   `PageOwnerProfile` keys" is one, the rows the delete starts from another.
 //!   Components are tagged with the top-level relation they were reached
 //!   through, so a PROTECT found deep down is reported under the cascading
@@ -25,7 +25,11 @@
 //!   are `DEFERRABLE INITIALLY DEFERRED`, so their order does not matter inside
 //!   the transaction. Where no such order exists (a cycle), or a relation
 //!   refers to its own model (a recursive key set), keys are *materialized*
-//!   into a temporary table first, a fixpoint loop for recursive sets.
+//!   into a temporary table first (one `WITH RECURSIVE` statement computes
+//!   the fixpoint of a recursive set inside SQLite). The table,
+//!   `temp.orm_delete_keys`, is created once per connection; a delete removes
+//!   its own rows before it commits. A statement that would bind more than
+//!   999 values reads the root keys from that table too.
 //! * **execute** loads the rows of models with delete hooks (one SELECT per
 //!   model), calls `pre_delete`, runs the statements, calls `post_delete`
 //!   after each model's DELETE, all inside [`Db::atomic`].
@@ -80,7 +84,11 @@ impl std::fmt::Display for Deleted {
 }
 
 /// Deletes one instance (and what its relations' `on_delete` reach).
-pub(crate) fn delete_instance<M: Model>(db: &Db, obj: &mut M, keep_parents: bool) -> Result<Deleted> {
+pub(crate) fn delete_instance<M: Model>(
+    db: &Db,
+    obj: &mut M,
+    keep_parents: bool,
+) -> Result<Deleted> {
     let pk = obj.pk().ok_or(Error::DeleteUnsaved {
         model: M::META.name,
         pk: M::META.pk_field().name,
@@ -101,18 +109,23 @@ pub(crate) enum Root {
     Query(Spec),
 }
 
-fn collect_and_delete(db: &Db, model: &'static ModelMeta, root: Root, keep_parents: bool) -> Result<Deleted> {
+fn collect_and_delete(
+    db: &Db,
+    model: &'static ModelMeta,
+    root: Root,
+    keep_parents: bool,
+) -> Result<Deleted> {
     let atom = match root {
         Root::Keys(keys) => Atom::Values(keys),
         Root::Query(spec) => Atom::Query(RootQuery::new(model, &spec)?),
     };
     let collector = Collector::collect(model, atom, keep_parents);
     let nesting = Nesting::enter();
-    let plan = Plan::new(&collector, nesting.base());
+    let mut plan = Plan::new(&collector, nesting.base());
     if plan.is_empty() {
         return Ok(Deleted::default());
     }
-    let rendered = plan.render();
+    let rendered = plan.render_within_limits();
     db.atomic(|db| plan.execute(db, &rendered))
 }
 
@@ -139,7 +152,8 @@ fn pk_text(v: &Value) -> String {
 // Collect
 // ---------------------------------------------------------------------------
 
-/// Component kinds, as bit flags so that a [`KeySet`] can select several.
+// Component kinds, as bit flags so that a `KeySet` can select several.
+
 /// The rows the delete starts from.
 const ROOT: u8 = 1;
 /// Multi-table children of deleted rows, reached through their parent link.
@@ -251,7 +265,10 @@ fn q_reads(model: &'static ModelMeta, q: &Q, out: &mut Reads) {
                         }
                     }
                     Step::Reverse { depth, rel } => {
-                        let to = rel.field.target_field().unwrap_or_else(|| rel.target.pk_field());
+                        let to = rel
+                            .field
+                            .target_field()
+                            .unwrap_or_else(|| rel.target.pk_field());
                         out.add(at.ancestor(*depth), to.column);
                         out.add(rel.source, rel.field.column);
                     }
@@ -352,12 +369,21 @@ impl Collector {
             // Relations pointing at ancestors apply to the child's keys, except
             // parent links (siblings, and the link back to this table). The
             // rows of a LINKED component are its parent's rows, whose relations
-            // the parent handles; only PROTECT is checked again from here, as
-            // Django reports it under this level's cascading field too.
+            // the parent handles. Django checks PROTECT again from the child,
+            // which only shows when the parent is a root row: the blocker is
+            // then reported under the parent link's key too.
+            let linked_top = tag > 0 && {
+                let t = self.tops[tag as usize - 1];
+                t.rel.parent_link && t.source.is(table)
+            };
             for ancestor in table.chain().skip(1) {
-                for r in registry().reverse_of(ancestor).iter().filter(|r| !r.rel.parent_link) {
+                for r in registry()
+                    .reverse_of(ancestor)
+                    .iter()
+                    .filter(|r| !r.rel.parent_link)
+                {
                     let kinds = match r.rel.on_delete {
-                        OnDelete::Protect => root | LINKED | OWN,
+                        OnDelete::Protect if linked_top => root | LINKED | OWN,
                         _ => root | OWN,
                     };
                     let from = KeySet {
@@ -594,7 +620,12 @@ struct Plan<'c> {
     base: i64,
     /// Live components by strongly connected set, dependencies first.
     sccs: Vec<Vec<usize>>,
+    /// Per component, the index of its set in `sccs`.
+    scc_of: Vec<usize>,
     recursive: Vec<bool>,
+    /// While rendering the start of a recursive set, its own components read
+    /// as empty.
+    hidden: Cell<Option<usize>>,
     stmts: Vec<Stmt>,
     order: Vec<usize>,
 }
@@ -608,7 +639,9 @@ impl<'c> Plan<'c> {
             mat: vec![false; n],
             base,
             sccs: Vec::new(),
+            scc_of: vec![usize::MAX; n],
             recursive: Vec::new(),
+            hidden: Cell::new(None),
             stmts: Vec::new(),
             order: Vec::new(),
         };
@@ -619,7 +652,6 @@ impl<'c> Plan<'c> {
         plan.recursion();
         plan.statements();
         plan.order_statements();
-        plan.limit_params();
         plan
     }
 
@@ -657,14 +689,16 @@ impl<'c> Plan<'c> {
 
     /// The live components the sets select, each once.
     fn members(&self, sets: &[KeySet]) -> Vec<usize> {
+        let hidden = self.hidden.get();
         (0..self.c.comps.len())
             .filter(|&i| self.live[i] && sets.iter().any(|s| s.selects(&self.c.comps[i])))
+            .filter(|&i| hidden.is_none_or(|k| self.scc_of[i] != k))
             .collect()
     }
 
     /// Finds recursive components (a relation back to the same rows, directly
-    /// or through other tables): their keys need a fixpoint, so they are
-    /// always materialized.
+    /// or through other tables): their keys are a fixpoint, computed by one
+    /// `WITH RECURSIVE` statement into the temporary table.
     fn recursion(&mut self) {
         let n = self.c.comps.len();
         let mut edges = vec![Vec::new(); n];
@@ -680,6 +714,11 @@ impl<'c> Plan<'c> {
         }
         let nodes: Vec<usize> = (0..n).filter(|&i| self.live[i]).collect();
         self.sccs = strongly_connected(&nodes, &edges);
+        for (k, scc) in self.sccs.iter().enumerate() {
+            for &i in scc {
+                self.scc_of[i] = k;
+            }
+        }
         self.recursive = self
             .sccs
             .iter()
@@ -696,31 +735,23 @@ impl<'c> Plan<'c> {
 
     /// One UPDATE per SET_* relation, one DELETE per table.
     fn statements(&mut self) {
-        for (i, rule) in self.c.update.iter().enumerate() {
-            if self.c.update[..i].iter().any(|r| std::ptr::eq(r.rel.rel, rule.rel.rel)) {
-                continue;
-            }
-            let from: Vec<KeySet> = self.c.update[i..]
+        for (rel, rules) in Self::by_relation(&self.c.update) {
+            let from: Vec<KeySet> = rules
                 .iter()
-                .filter(|r| std::ptr::eq(r.rel.rel, rule.rel.rel))
                 .map(|r| r.from)
                 .filter(|f| !self.members(&[*f]).is_empty())
                 .collect();
             if from.is_empty() {
                 continue;
             }
-            let value = match rule.rel.rel.on_delete {
-                OnDelete::SetDefault => rule.rel.field.default.map_or(Value::Null, |d| d()),
+            let value = match rel.rel.on_delete {
+                OnDelete::SetDefault => rel.field.default.map_or(Value::Null, |d| d()),
                 OnDelete::Set(f) => f(),
                 _ => Value::Null,
             };
             self.stmts.push(Stmt {
-                table: rule.rel.source,
-                update: Some(Update {
-                    rel: rule.rel,
-                    from,
-                    value,
-                }),
+                table: rel.source,
+                update: Some(Update { rel, from, value }),
             });
         }
         let mut tables: Vec<&'static ModelMeta> = Vec::new();
@@ -730,7 +761,10 @@ impl<'c> Plan<'c> {
             }
         }
         for table in tables {
-            self.stmts.push(Stmt { table, update: None });
+            self.stmts.push(Stmt {
+                table,
+                update: None,
+            });
         }
     }
 
@@ -803,7 +837,7 @@ impl<'c> Plan<'c> {
                 .iter()
                 .position(|s| s.update.is_none() && s.table.is(t))
         };
-        let mut soft = vec![Vec::new(); self.stmts.len()];
+        let mut edges: Vec<(&'static ModelMeta, &'static ModelMeta)> = Vec::new();
         for (i, comp) in self.c.comps.iter().enumerate() {
             if !self.live[i] {
                 continue;
@@ -814,10 +848,16 @@ impl<'c> Plan<'c> {
                     Atom::Up(from) => (from.table, comp.table),
                     _ => continue,
                 };
-                if let (Some(x), Some(y)) = (index(before), index(after)) {
-                    if x != y && !soft[y].contains(&x) {
-                        soft[y].push(x);
-                    }
+                edges.push((before, after));
+            }
+        }
+        // Django's RESTRICT handler records a dependency too.
+        edges.extend(self.c.restrict.iter().map(|r| (r.rel.source, r.rel.target)));
+        let mut soft = vec![Vec::new(); self.stmts.len()];
+        for (before, after) in edges {
+            if let (Some(x), Some(y)) = (index(before), index(after)) {
+                if x != y && !soft[y].contains(&x) {
+                    soft[y].push(x);
                 }
             }
         }
@@ -832,7 +872,8 @@ impl<'c> Plan<'c> {
         let n = self.stmts.len();
         let mut done = vec![false; n];
         let mut out = Vec::with_capacity(n);
-        let ready = |done: &[bool], i: usize, edges: &[Vec<usize>]| edges[i].iter().all(|&p| done[p]);
+        let ready =
+            |done: &[bool], i: usize, edges: &[Vec<usize>]| edges[i].iter().all(|&p| done[p]);
         while out.len() < n {
             let mut progress = false;
             for i in 0..n {
@@ -864,8 +905,8 @@ impl<'c> Plan<'c> {
     }
 
     /// Finds an order; while the read constraints are cyclic, materializes
-    /// the components the statements in the cycle read (dependencies first,
-    /// and only those still reading a table).
+    /// one component the statements in the cycle read (dependencies first,
+    /// only one still reading a table) and tries again.
     fn order_statements(&mut self) {
         let soft = self.soft_edges();
         loop {
@@ -885,35 +926,42 @@ impl<'c> Plan<'c> {
                     }
                 }
             }
-            if !self.materialize_where(|i| wanted[i]) {
-                // Nothing left to materialize (a to_field read in a cycle of
-                // updates): keep Django's order.
-                let none = vec![Vec::new(); self.stmts.len()];
-                self.order = self.try_order(&none, &soft).unwrap_or_default();
-                return;
+            let next = self
+                .sccs
+                .iter()
+                .flatten()
+                .copied()
+                .find(|&i| wanted[i] && !self.mat[i] && self.reads_a_table(i));
+            match next {
+                Some(i) => self.mat[i] = true,
+                None => {
+                    // Nothing left to materialize (a to_field read in a cycle
+                    // of updates): keep Django's order.
+                    let none = vec![Vec::new(); self.stmts.len()];
+                    self.order = self.try_order(&none, &soft).unwrap_or_default();
+                    return;
+                }
             }
         }
     }
 
-    /// Materializes the selected components that still read a table, in
-    /// dependency order; returns false when none did.
-    fn materialize_where(&mut self, wanted: impl Fn(usize) -> bool) -> bool {
-        let mut any = false;
+    fn reads_a_table(&self, i: usize) -> bool {
+        let mut r = Reads::default();
+        self.comp_reads(i, &mut r);
+        !r.is_empty()
+    }
+
+    /// Materializes the selected components that still read a table or bind
+    /// values, in dependency order.
+    fn materialize_where(&mut self, wanted: impl Fn(usize) -> bool) {
         for k in 0..self.sccs.len() {
             for j in 0..self.sccs[k].len() {
                 let i = self.sccs[k][j];
-                if self.mat[i] || !wanted(i) {
-                    continue;
-                }
-                let mut r = Reads::default();
-                self.comp_reads(i, &mut r);
-                if !r.is_empty() || self.params_in(i) > 1 {
+                if !self.mat[i] && wanted(i) && (self.reads_a_table(i) || self.params_in(i) > 1) {
                     self.mat[i] = true;
-                    any = true;
                 }
             }
         }
-        any
     }
 
     /// Bound values a component's own atoms carry.
@@ -927,11 +975,13 @@ impl<'c> Plan<'c> {
             .sum()
     }
 
-    /// Never exceeds SQLite's parameter limit: the root keys or query are
-    /// repeated in every statement, so they go to the temporary table when a
-    /// statement would bind too many values; then anything else left.
-    fn limit_params(&mut self) {
-        for step in 0..2 {
+    /// Renders every statement, within SQLite's parameter limit: the root
+    /// keys or query are repeated in many statements, so they go to the
+    /// temporary table when a statement would bind too many values; then
+    /// anything else left.
+    fn render_within_limits(&mut self) -> Rendered {
+        let mut step = 0;
+        loop {
             let r = self.render();
             let max = r
                 .protect
@@ -941,15 +991,39 @@ impl<'c> Plan<'c> {
                 .chain(r.writes.iter().map(|(_, s)| s.params.len()))
                 .max()
                 .unwrap_or(0);
-            if max <= MAX_PARAMS {
-                return;
+            if max <= MAX_PARAMS || step == 2 {
+                return r;
             }
-            let roots: Vec<bool> = self.c.comps.iter().map(|c| step > 0 || c.kind == ROOT).collect();
-            self.materialize_where(|i| roots[i]);
+            let wanted: Vec<bool> = self
+                .c
+                .comps
+                .iter()
+                .map(|c| step > 0 || c.kind == ROOT)
+                .collect();
+            self.materialize_where(|i| wanted[i]);
+            step += 1;
         }
     }
 
     // -- rendering ----------------------------------------------------------
+
+    /// Component `i`'s number in the temporary table.
+    fn n(&self, i: usize) -> Value {
+        Value::Integer(self.base + i as i64)
+    }
+
+    /// `SELECT "k" FROM temp."orm_delete_keys" WHERE "n" = ?`: the stored keys
+    /// of component `i`.
+    fn stored(&self, i: usize) -> Sql {
+        let mut s = Sql::new(format!(
+            "SELECT {} FROM {} WHERE {} = ",
+            quote("k"),
+            temp_table(),
+            quote("n")
+        ));
+        s.bind(self.n(i));
+        s
+    }
 
     /// A condition on `col` for the keys of `sets`. `scope` names the table
     /// whose key `col` is, in the current FROM: a CASCADE atom of that table
@@ -958,13 +1032,8 @@ impl<'c> Plan<'c> {
         let mut parts = Vec::new();
         for i in self.members(sets) {
             if self.mat[i] {
-                let mut s = Sql::new(format!(
-                    "{col} IN (SELECT {} FROM {} WHERE {} = ",
-                    quote("k"),
-                    temp_table(),
-                    quote("n")
-                ));
-                s.bind(Value::Integer(self.base + i as i64)).push(")");
+                let mut s = Sql::new(format!("{col} IN ("));
+                s.append(&self.stored(i)).push(")");
                 parts.push(s);
                 continue;
             }
@@ -1048,14 +1117,7 @@ impl<'c> Plan<'c> {
             Atom::Up(from) => {
                 for i in self.members(&[*from]) {
                     if self.mat[i] {
-                        let mut s = Sql::new(format!(
-                            "SELECT {} FROM {} WHERE {} = ",
-                            quote("k"),
-                            temp_table(),
-                            quote("n")
-                        ));
-                        s.bind(Value::Integer(self.base + i as i64));
-                        out.push(s);
+                        out.push(self.stored(i));
                     } else {
                         for b in self.live_atoms(i) {
                             self.atom_selects(self.c.comps[i].table, b, out);
@@ -1068,7 +1130,7 @@ impl<'c> Plan<'c> {
 
     /// The INSERTs that store component `i`'s keys in the temporary table.
     fn inserts(&self, i: usize) -> Vec<Sql> {
-        let n = Value::Integer(self.base + i as i64);
+        let n = self.n(i);
         let head = format!(
             "INSERT OR IGNORE INTO {} ({}, {}) ",
             temp_table(),
@@ -1086,7 +1148,11 @@ impl<'c> Plan<'c> {
                             if j > 0 {
                                 s.push(", ");
                             }
-                            s.push("(").bind(n.clone()).push(", ").bind(k.clone()).push(")");
+                            s.push("(")
+                                .bind(n.clone())
+                                .push(", ")
+                                .bind(k.clone())
+                                .push(")");
                         }
                         out.push(s);
                     }
@@ -1103,15 +1169,106 @@ impl<'c> Plan<'c> {
         out
     }
 
+    /// The one statement that stores a recursive set of components:
+    /// `WITH RECURSIVE "r"("n", "k") AS (<keys from outside the cycle> UNION
+    /// <one join of "r" per relation inside it>) INSERT ... FROM "r"`. UNION
+    /// drops repeated rows, so a cycle in the data ends the recursion too.
+    fn recursive_insert(&self, k: usize) -> Sql {
+        let scc = &self.sccs[k];
+        let (r, rn, rk) = (quote("r"), qcol("r", "n"), qcol("r", "k"));
+        let mut terms = Vec::new();
+        self.hidden.set(Some(k));
+        for &i in scc {
+            let mut selects = Vec::new();
+            for a in self.live_atoms(i) {
+                self.atom_selects(self.c.comps[i].table, a, &mut selects);
+            }
+            if !selects.is_empty() {
+                let mut s = Sql::new("SELECT ");
+                s.bind(self.n(i))
+                    .push(", * FROM (")
+                    .append(&Sql::union(&selects))
+                    .push(")");
+                terms.push(s);
+            }
+        }
+        self.hidden.set(None);
+        for &i in scc {
+            for a in self.live_atoms(i) {
+                let (rel, from) = match a {
+                    Atom::Via { rel, from } => (Some(rel), from),
+                    Atom::Up(from) => (None, from),
+                    _ => continue,
+                };
+                for m in self.members(&[*from]) {
+                    if self.scc_of[m] != k {
+                        continue;
+                    }
+                    let mut s = Sql::new("SELECT ");
+                    s.bind(self.n(i));
+                    match rel {
+                        None => {
+                            s.push(&format!(", {rk} FROM {r}"));
+                        }
+                        Some(rel) => {
+                            let src = rel.source;
+                            s.push(&format!(
+                                ", {} FROM {r} ",
+                                qcol("src", src.pk_field().column)
+                            ));
+                            let fcol = qcol("src", rel.field.column);
+                            match to_field(rel) {
+                                Some(tf) => s.push(&format!(
+                                    "JOIN {} AS {} ON {} = {rk} JOIN {} AS {} ON {fcol} = {}",
+                                    quote(rel.target.table),
+                                    quote("dst"),
+                                    qcol("dst", rel.target.pk_field().column),
+                                    quote(src.table),
+                                    quote("src"),
+                                    qcol("dst", tf.column)
+                                )),
+                                None => s.push(&format!(
+                                    "JOIN {} AS {} ON {fcol} = {rk}",
+                                    quote(src.table),
+                                    quote("src")
+                                )),
+                            };
+                        }
+                    }
+                    s.push(&format!(" WHERE {rn} = ")).bind(self.n(m));
+                    terms.push(s);
+                }
+            }
+        }
+        let mut sql = Sql::new(format!(
+            "WITH RECURSIVE {r}({}, {}) AS (",
+            quote("n"),
+            quote("k")
+        ));
+        for (j, t) in terms.iter().enumerate() {
+            if j > 0 {
+                sql.push(" UNION ");
+            }
+            sql.append(t);
+        }
+        sql.push(&format!(
+            ") INSERT OR IGNORE INTO {} ({}, {}) SELECT {rn}, {rk} FROM {r}",
+            temp_table(),
+            quote("n"),
+            quote("k")
+        ));
+        sql
+    }
+
     /// Every statement the delete runs, rendered once.
     fn render(&self) -> Rendered {
         let mut materialize = Vec::new();
-        for (scc, rec) in self.sccs.iter().zip(&self.recursive) {
-            if *rec {
-                materialize.push((true, scc.iter().flat_map(|&i| self.inserts(i)).collect()));
+        for (k, scc) in self.sccs.iter().enumerate() {
+            if self.recursive[k] {
+                materialize.push(self.recursive_insert(k));
             } else {
                 for &i in scc.iter().filter(|&&i| self.mat[i]) {
-                    materialize.push((false, self.inserts(i)));
+                    materialize.extend(self.inserts(i));
                 }
             }
         }
@@ -1131,7 +1288,10 @@ impl<'c> Plan<'c> {
     fn by_relation(rules: &'c [Rule]) -> Vec<(ReverseRelation, Vec<&'c Rule>)> {
         let mut out: Vec<(ReverseRelation, Vec<&Rule>)> = Vec::new();
         for r in rules {
-            match out.iter_mut().find(|(rel, _)| std::ptr::eq(rel.rel, r.rel.rel)) {
+            match out
+                .iter_mut()
+                .find(|(rel, _)| std::ptr::eq(rel.rel, r.rel.rel))
+            {
                 Some((_, v)) => v.push(r),
                 None => out.push((r.rel, vec![r])),
             }
@@ -1149,7 +1309,11 @@ impl<'c> Plan<'c> {
             tops.dedup();
             let mut selects = Vec::new();
             for top in tops {
-                let from: Vec<KeySet> = rules.iter().filter(|r| r.top == top).map(|r| r.from).collect();
+                let from: Vec<KeySet> = rules
+                    .iter()
+                    .filter(|r| r.top == top)
+                    .map(|r| r.from)
+                    .collect();
                 if let Some(m) = self.mapped(&rel, &from) {
                     let mut s = Sql::new(format!(
                         "SELECT {}, ",
@@ -1203,7 +1367,11 @@ impl<'c> Plan<'c> {
                 Some(sql)
             }
             None => {
-                let c = self.cond(&qcol(t.table, t.pk_field().column), &[KeySet::all(t)], Some(t))?;
+                let c = self.cond(
+                    &qcol(t.table, t.pk_field().column),
+                    &[KeySet::all(t)],
+                    Some(t),
+                )?;
                 let mut sql = Sql::new(format!("DELETE FROM {} WHERE ", quote(t.table)));
                 sql.append(&c);
                 Some(sql)
@@ -1216,16 +1384,8 @@ impl<'c> Plan<'c> {
     fn execute(&self, db: &Db, r: &Rendered) -> Result<Deleted> {
         if !r.materialize.is_empty() {
             db.execute(&create_temp_sql(), &[])?;
-            for (recursive, inserts) in &r.materialize {
-                loop {
-                    let mut added = 0;
-                    for s in inserts {
-                        added += db.execute(&s.text, &s.params)?;
-                    }
-                    if !*recursive || added == 0 {
-                        break;
-                    }
-                }
+            for s in &r.materialize {
+                db.execute(&s.text, &s.params)?;
             }
         }
         self.check_protected(db, &r.protect)?;
@@ -1263,7 +1423,11 @@ impl<'c> Plan<'c> {
         }
 
         if !r.materialize.is_empty() {
-            let mut clear = Sql::new(format!("DELETE FROM {} WHERE {} BETWEEN ", temp_table(), quote("n")));
+            let mut clear = Sql::new(format!(
+                "DELETE FROM {} WHERE {} BETWEEN ",
+                temp_table(),
+                quote("n")
+            ));
             clear
                 .bind(Value::Integer(self.base))
                 .push(" AND ")
@@ -1280,7 +1444,9 @@ impl<'c> Plan<'c> {
             return Ok(Vec::new());
         };
         let mut sql = Sql::new(crate::render::select(table, &Spec::default())?.sql);
-        sql.push(" WHERE ").append(&c).push(&format!(" ORDER BY {pk}"));
+        sql.push(" WHERE ")
+            .append(&c)
+            .push(&format!(" ORDER BY {pk}"));
         let mut stmt = db.prepare(&sql.text)?;
         bind_all(&mut stmt, &sql.params)?;
         let mut rows = stmt.raw_query();
@@ -1308,23 +1474,24 @@ impl<'c> Plan<'c> {
     /// PROTECT always blocks. Django's key is the relation at the top level:
     /// the protecting field itself, or the cascading field that led to it.
     fn check_protected(&self, db: &Db, checks: &[(ReverseRelation, Sql)]) -> Result<()> {
-        let mut found: Vec<(usize, Blocker)> = Vec::new();
+        let mut tops: Vec<usize> = Vec::new();
+        let mut objects: Vec<Blocker> = Vec::new();
         for (rel, sql) in checks {
             for (pk, top) in Self::query_pairs(db, sql, true)? {
+                tops.push(top as usize);
                 let b = Blocker {
                     model: rel.source.label(),
                     pk: pk_text(&pk),
                     through: rel.key(),
                 };
-                if !found.iter().any(|(_, o)| o.model == b.model && o.pk == b.pk) {
-                    found.push((top as usize, b));
+                if !objects.iter().any(|o| o.model == b.model && o.pk == b.pk) {
+                    objects.push(b);
                 }
             }
         }
-        if found.is_empty() {
+        if objects.is_empty() {
             return Ok(());
         }
-        let mut tops: Vec<usize> = found.iter().map(|(t, _)| *t).collect();
         tops.sort_unstable();
         tops.dedup();
         let mut keys: Vec<String> = Vec::new();
@@ -1337,7 +1504,7 @@ impl<'c> Plan<'c> {
         Err(Error::Protected {
             model: self.c.top.name,
             keys,
-            objects: found.into_iter().map(|(_, b)| b).collect(),
+            objects,
         })
     }
 
@@ -1394,8 +1561,8 @@ fn in_values(col: &str, keys: &[Value]) -> Sql {
 
 /// The SQL of one delete, in execution order.
 struct Rendered {
-    /// `(recursive, inserts)`: a recursive step repeats until nothing new is added.
-    materialize: Vec<(bool, Vec<Sql>)>,
+    /// Stores materialized keys, dependencies first.
+    materialize: Vec<Sql>,
     protect: Vec<(ReverseRelation, Sql)>,
     restrict: Vec<(ReverseRelation, Sql)>,
     /// `(statement index, SQL)`.

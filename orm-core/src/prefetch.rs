@@ -15,7 +15,7 @@ use crate::query::{Path, RelatedSpec, Spec, Step, Q};
 
 /// Keys per `IN (...)` query: well under SQLite's 32,766-parameter limit, and
 /// Django's own batch size for SQLite.
-pub const CHUNK: usize = 500;
+pub(crate) const CHUNK: usize = 500;
 
 /// Loads the relation named by `spec` for every object in `objs` (Django's
 /// `prefetch_related_objects`): one query per chunk of [`CHUNK`] keys. The
