@@ -18,7 +18,7 @@ use crate::query::{Path, RelatedSpec, Spec, Step, Q};
 pub(crate) const CHUNK: usize = 500;
 
 /// Loads the relation named by `spec` for every object in `objs` (Django's
-/// `prefetch_related_objects`): one query per chunk of [`CHUNK`] keys. The
+/// `prefetch_related_objects`): one query per chunk of 500 keys. The
 /// accessors then run no query, including for objects with no related row.
 ///
 /// # Errors
