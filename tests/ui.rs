@@ -5,8 +5,9 @@
 //! deliberate change to a message, regenerate those files with
 //! `TRYBUILD=overwrite cargo test --test ui` and read the diff.
 //!
-//! The expected output is specific to the pinned toolchain (see
-//! `rust-toolchain.toml`); other compilers word some errors differently.
+//! The expected output is that of rustc 1.95.0, the toolchain this project
+//! is pinned to; other compilers word some errors differently.
+//! `ui/pass/` holds models that must compile (and run) under strict lints.
 
 #[test]
 fn ui() {

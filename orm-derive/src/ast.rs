@@ -6,21 +6,31 @@ use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, Data, DeriveInput, Expr, Fields, GenericArgument, Ident, Lit, LitStr,
-    PathArguments, Type,
+    Attribute, Data, DeriveInput, Expr, Fields, GenericArgument, Ident, Lit, LitStr, PathArguments,
+    Type,
 };
 
 /// Collected errors (serde's `Ctxt`). Every error carries a `help:` line with
 /// the right form, so the wording is the same everywhere.
 #[derive(Default)]
 pub struct Ctxt {
-    errors: Vec<syn::Error>,
+    /// Each error with the position it belongs to (see [`Ctxt::at`]).
+    errors: Vec<(usize, syn::Error)>,
+    at: usize,
 }
 
 impl Ctxt {
+    /// Where the next errors belong: 0 for the struct itself, `i + 1` for
+    /// field `i`. Errors are reported in that order, so parse and check
+    /// errors read top to bottom together.
+    pub fn at(&mut self, pos: usize) {
+        self.at = pos;
+    }
+
     /// An error on one token.
     pub fn error(&mut self, span: Span, msg: impl std::fmt::Display, help: impl std::fmt::Display) {
-        self.errors.push(syn::Error::new(span, with_help(msg, help)));
+        let e = syn::Error::new(span, with_help(msg, help));
+        self.errors.push((self.at, e));
     }
 
     /// An error underlining all of `tokens` (an attribute, a type, generics).
@@ -30,8 +40,8 @@ impl Ctxt {
         msg: impl std::fmt::Display,
         help: impl std::fmt::Display,
     ) {
-        self.errors
-            .push(syn::Error::new_spanned(tokens, with_help(msg, help)));
+        let e = syn::Error::new_spanned(tokens, with_help(msg, help));
+        self.errors.push((self.at, e));
     }
 
     /// A parse error from syn (e.g. "expected string literal"), with our help.
@@ -43,8 +53,9 @@ impl Ctxt {
 
     /// All errors, combined into one `syn::Error` (each becomes its own
     /// `compile_error!`).
-    pub fn into_result(self) -> Result<(), syn::Error> {
-        let mut it = self.errors.into_iter();
+    pub fn into_result(mut self) -> Result<(), syn::Error> {
+        self.errors.sort_by_key(|(pos, _)| *pos);
+        let mut it = self.errors.into_iter().map(|(_, e)| e);
         match it.next() {
             None => Ok(()),
             Some(mut first) => {
@@ -85,7 +96,7 @@ const ON_DELETE_RULES: &[&str] = &[
     "do_nothing",
 ];
 
-pub const ON_DELETE_HELP: &str = "on_delete = \"cascade\" | \"protect\" | \"restrict\" | \"set_null\" | \"set_default\" | \"set(<value>)\" | \"do_nothing\"";
+const ON_DELETE_HELP: &str = "on_delete = \"cascade\" | \"protect\" | \"restrict\" | \"set_null\" | \"set_default\" | \"set(<value>)\" | \"do_nothing\"";
 
 /// What a field is.
 pub enum Kind {
@@ -207,8 +218,8 @@ pub fn tidy(tokens: impl ToTokens) -> String {
     let mut out = String::with_capacity(s.len());
     for (i, part) in s.split(' ').enumerate() {
         let prev = out.chars().last();
-        let glue = matches!(part, "<" | ">" | "," | "::" | ">>")
-            || matches!(prev, Some('<' | ':' | '&'));
+        let glue =
+            matches!(part, "<" | ">" | "," | "::" | ">>") || matches!(prev, Some('<' | ':' | '&'));
         if i > 0 && !glue {
             out.push(' ');
         }
@@ -311,25 +322,42 @@ const O2O_OPTIONS: &[&str] = &[
 ];
 
 pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
-    const SHAPE: &str = "a model is a struct with named fields: `struct Name { pub id: Option<i64>, ... }`";
+    const SHAPE: &str =
+        "a model is a struct with named fields: `struct Name { pub id: Option<i64>, ... }`";
     let fields = match &input.data {
         Data::Struct(s) => match &s.fields {
             Fields::Named(n) => &n.named,
             Fields::Unnamed(u) => {
-                cx.error_spanned(u, "#[derive(Model)] needs named fields, not a tuple struct", SHAPE);
+                cx.error_spanned(
+                    u,
+                    "#[derive(Model)] needs named fields, not a tuple struct",
+                    SHAPE,
+                );
                 return None;
             }
             Fields::Unit => {
-                cx.error(input.ident.span(), "#[derive(Model)] needs named fields, not a unit struct", SHAPE);
+                cx.error(
+                    input.ident.span(),
+                    "#[derive(Model)] needs named fields, not a unit struct",
+                    SHAPE,
+                );
                 return None;
             }
         },
         Data::Enum(e) => {
-            cx.error(e.enum_token.span, "#[derive(Model)] works on structs only, not enums", SHAPE);
+            cx.error(
+                e.enum_token.span,
+                "#[derive(Model)] works on structs only, not enums",
+                SHAPE,
+            );
             return None;
         }
         Data::Union(u) => {
-            cx.error(u.union_token.span, "#[derive(Model)] works on structs only, not unions", SHAPE);
+            cx.error(
+                u.union_token.span,
+                "#[derive(Model)] works on structs only, not unions",
+                SHAPE,
+            );
             return None;
         }
     };
@@ -362,7 +390,15 @@ pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         }
     }
 
-    let fields = fields.iter().filter_map(|f| parse_field(cx, f)).collect();
+    let fields = fields
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            cx.at(i + 1);
+            parse_field(cx, f)
+        })
+        .collect();
+    cx.at(0);
     Some(Model {
         ident: input.ident.clone(),
         vis: input.vis.clone(),
@@ -496,7 +532,10 @@ fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
         None => (false, generic_arg(&field.ty, "OneToOne").cloned()),
     };
     let target_name = tidy(target.as_ref().unwrap_or(&field.ty));
-    let mut rel = Relation::new(target.clone().unwrap_or_else(|| field.ty.clone()), attr.span());
+    let mut rel = Relation::new(
+        target.clone().unwrap_or_else(|| field.ty.clone()),
+        attr.span(),
+    );
     rel.nullable = nullable;
     let mut on_delete_given = false;
     let mut seen = Vec::new();
@@ -571,7 +610,10 @@ fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
     if !on_delete_given && parsed {
         cx.error_spanned(
             attr,
-            format!("`#[one_to_one]` on `{}` needs an `on_delete` rule", field.ident),
+            format!(
+                "`#[one_to_one]` on `{}` needs an `on_delete` rule",
+                field.ident
+            ),
             format!("add one of {ON_DELETE_HELP}"),
         );
     }
@@ -581,11 +623,15 @@ fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
     } else if target.is_some() {
         field.kind = Kind::Relation(Box::new(rel));
     } else {
+        let right = match generic_arg(&field.ty, "Option") {
+            Some(inner) => format!("Option<OneToOne<{}>>", tidy(inner)),
+            None => format!("OneToOne<{target_name}>"),
+        };
         cx.error_spanned(
             &field.ty,
             "a #[one_to_one] field must have type `OneToOne<T>` or `Option<OneToOne<T>>`",
             format!(
-                "write `pub {}: OneToOne<{target_name}>`, or `#[parent]` to embed a multi-table parent",
+                "write `pub {}: {right}`, or `#[parent]` to embed a multi-table parent",
                 field.ident
             ),
         );
@@ -742,19 +788,29 @@ mod tests {
             "struct P { id: Option<i64>, #[one_to_one(on_delete = models.CASCADE)] u: OneToOne<U> }",
         );
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].contains("write on_delete = \"cascade\""), "{}", errors[0]);
+        assert!(
+            errors[0].contains("write on_delete = \"cascade\""),
+            "{}",
+            errors[0]
+        );
     }
 
     #[test]
     fn duplicate_options_are_reported() {
-        let (_, errors) = parse_str("struct P { id: Option<i64>, #[field(unique, unique)] a: i32 }");
+        let (_, errors) =
+            parse_str("struct P { id: Option<i64>, #[field(unique, unique)] a: i32 }");
         assert_eq!(errors.len(), 1);
         assert!(errors[0].starts_with("duplicate `#[field]` option `unique`"));
     }
 
     #[test]
     fn shapes_other_than_named_structs_are_refused() {
-        for src in ["struct T(i64);", "struct T;", "enum T { A }", "union T { a: u8 }"] {
+        for src in [
+            "struct T(i64);",
+            "struct T;",
+            "enum T { A }",
+            "union T { a: u8 }",
+        ] {
             let (m, errors) = parse_str(src);
             assert!(m.is_none(), "{src}");
             assert_eq!(errors.len(), 1, "{src}");
@@ -765,7 +821,17 @@ mod tests {
     fn identifiers() {
         assert!(is_identifier("profile"));
         assert!(is_identifier("_profile"));
-        for bad in ["", "_", "self", "type", "r#type", "my profile", "1st", "a-b", "a+"] {
+        for bad in [
+            "",
+            "_",
+            "self",
+            "type",
+            "r#type",
+            "my profile",
+            "1st",
+            "a-b",
+            "a+",
+        ] {
             assert!(!is_identifier(bad), "{bad}");
         }
     }

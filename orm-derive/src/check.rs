@@ -10,6 +10,7 @@ pub fn check(cx: &mut Ctxt, m: &Model) {
     id_is_the_primary_key(cx, m);
     single_parent(cx, m);
     for f in &m.fields {
+        at(cx, m, f);
         if let Kind::Relation(rel) | Kind::Parent(rel) = &f.kind {
             set_null_needs_option(cx, f, rel);
             set_default_needs_default(cx, f, rel);
@@ -19,6 +20,12 @@ pub fn check(cx: &mut Ctxt, m: &Model) {
         max_length_on_text(cx, f);
     }
     reverse_name_clash(cx, m);
+}
+
+/// Files the next errors under field `f` (see `Ctxt::at`).
+fn at(cx: &mut Ctxt, m: &Model, f: &Field) {
+    let i = m.fields.iter().position(|x| std::ptr::eq(x, f));
+    cx.at(i.map_or(0, |i| i + 1));
 }
 
 /// The accessor a relation installs on its target (`related_name`, else the
@@ -58,10 +65,15 @@ fn is_hidden(rel: &Relation) -> bool {
 /// models.E026: one primary key, whether the auto `id`, a `primary_key`
 /// field, or the parent link of a multi-table child.
 fn primary_key(cx: &mut Ctxt, m: &Model) {
-    let explicit: Vec<&Field> = m.fields.iter().filter(|f| f.primary_key.is_some()).collect();
+    let explicit: Vec<&Field> = m
+        .fields
+        .iter()
+        .filter(|f| f.primary_key.is_some())
+        .collect();
     let parent = m.fields.iter().find(|f| matches!(f.kind, Kind::Parent(_)));
     if let Some((first, rest)) = explicit.split_first() {
         for f in rest {
+            at(cx, m, f);
             cx.error(
                 f.primary_key.unwrap_or_else(|| f.ident.span()),
                 format!(
@@ -74,6 +86,7 @@ fn primary_key(cx: &mut Ctxt, m: &Model) {
     }
     if let (Some(p), Some(f)) = (parent, explicit.first()) {
         if !std::ptr::eq(*f, p) {
+            at(cx, m, f);
             cx.error(
                 f.primary_key.unwrap_or_else(|| f.ident.span()),
                 format!(
@@ -87,19 +100,25 @@ fn primary_key(cx: &mut Ctxt, m: &Model) {
     if explicit.is_empty() && parent.is_none() {
         match m.fields.iter().find(|f| f.ident == "id") {
             Some(f) if f.auto.is_some() => {}
-            Some(f) => cx.error_spanned(
-                &f.ty,
-                format!(
-                    "the automatic primary key `id` must be `Option<i64>`, not `{}`: it is `None` until the first save",
-                    tidy(&f.ty)
-                ),
-                "write `pub id: Option<i64>`, or mark the field `#[field(primary_key)]` to set the key yourself",
-            ),
-            None => cx.error(
-                m.ident.span(),
-                format!("model `{}` has no primary key", m.ident),
-                "add `pub id: Option<i64>,` or mark a field `#[field(primary_key)]`",
-            ),
+            Some(f) => {
+                at(cx, m, f);
+                cx.error_spanned(
+                    &f.ty,
+                    format!(
+                        "the automatic primary key `id` must be `Option<i64>` or `Option<i32>`, not `{}`: it is `None` until the first save",
+                        tidy(&f.ty)
+                    ),
+                    "write `pub id: Option<i64>`, or mark the field `#[field(primary_key)]` to set the key yourself",
+                );
+            }
+            None => {
+                cx.at(0);
+                cx.error(
+                    m.ident.span(),
+                    format!("model `{}` has no primary key", m.ident),
+                    "add `pub id: Option<i64>,` or mark a field `#[field(primary_key)]`",
+                );
+            }
         }
     }
 }
@@ -111,6 +130,7 @@ fn id_is_the_primary_key(cx: &mut Ctxt, m: &Model) {
     };
     for f in &m.fields {
         if f.ident == "id" && f.primary_key.is_none() && matches!(f.kind, Kind::Plain) {
+            at(cx, m, f);
             cx.error(
                 f.ident.span(),
                 format!(
@@ -125,11 +145,15 @@ fn id_is_the_primary_key(cx: &mut Ctxt, m: &Model) {
 
 /// One parent model (single multi-table inheritance).
 fn single_parent(cx: &mut Ctxt, m: &Model) {
-    let mut parents = m.fields.iter().filter(|f| matches!(f.kind, Kind::Parent(_)));
+    let mut parents = m
+        .fields
+        .iter()
+        .filter(|f| matches!(f.kind, Kind::Parent(_)));
     let Some(first) = parents.next() else {
         return;
     };
     for f in parents {
+        at(cx, m, f);
         cx.error(
             f.ident.span(),
             format!(
@@ -215,7 +239,11 @@ fn related_query_name_valid(cx: &mut Ctxt, m: &Model, rel: &Relation) {
     if is_hidden(rel) {
         return;
     }
-    let Some(lit) = rel.related_query_name.as_ref().or(rel.related_name.as_ref()) else {
+    let Some(lit) = rel
+        .related_query_name
+        .as_ref()
+        .or(rel.related_name.as_ref())
+    else {
         return;
     };
     let name = query_name(m, rel);
@@ -272,6 +300,7 @@ fn reverse_name_clash(cx: &mut Ctxt, m: &Model) {
             if a.target.to_token_stream().to_string() != b.target.to_token_stream().to_string() {
                 continue;
             }
+            at(cx, m, fb);
             let help = format!(
                 "add or change a related_name argument to the definition for `{model}.{}` or `{model}.{}`",
                 fa.ident, fb.ident
@@ -324,9 +353,18 @@ mod tests {
 
     #[test]
     fn valid_models_pass() {
-        assert_eq!(errors("struct U { id: Option<i64>, name: String }"), Vec::<String>::new());
-        assert_eq!(errors("struct C { #[field(primary_key)] code: String }"), Vec::<String>::new());
-        assert_eq!(errors("struct R { #[parent] place: Place, stars: i32 }"), Vec::<String>::new());
+        assert_eq!(
+            errors("struct U { id: Option<i64>, name: String }"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            errors("struct C { #[field(primary_key)] code: String }"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            errors("struct R { #[parent] place: Place, stars: i32 }"),
+            Vec::<String>::new()
+        );
         assert_eq!(
             errors(
                 r#"struct P { id: Option<i64>,
@@ -341,14 +379,17 @@ mod tests {
 
     #[test]
     fn primary_keys() {
-        assert_eq!(errors("struct T { name: String }"), ["model `T` has no primary key"]);
+        assert_eq!(
+            errors("struct T { name: String }"),
+            ["model `T` has no primary key"]
+        );
         assert_eq!(
             errors("struct T { #[field(primary_key)] a: i64, #[field(primary_key)] b: i64 }"),
             ["model `T` cannot have two primary keys: `a` is already one"]
         );
         assert_eq!(
             errors("struct T { id: i64 }"),
-            ["the automatic primary key `id` must be `Option<i64>`, not `i64`: it is `None` until the first save"]
+            ["the automatic primary key `id` must be `Option<i64>` or `Option<i32>`, not `i64`: it is `None` until the first save"]
         );
         assert_eq!(
             errors("struct T { id: Option<i64>, #[field(primary_key)] code: String }"),
@@ -363,15 +404,21 @@ mod tests {
     #[test]
     fn on_delete_rules_need_their_preconditions() {
         assert_eq!(
-            errors(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set_null")] u: OneToOne<U> }"#),
+            errors(
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set_null")] u: OneToOne<U> }"#
+            ),
             ["field `u` specifies on_delete = \"set_null\", but cannot be null"]
         );
         assert_eq!(
-            errors(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set_default")] u: OneToOne<U> }"#),
+            errors(
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set_default")] u: OneToOne<U> }"#
+            ),
             ["field `u` specifies on_delete = \"set_default\", but has no default value"]
         );
         assert_eq!(
-            errors(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set_default", default = 1)] u: OneToOne<U> }"#),
+            errors(
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set_default", default = 1)] u: OneToOne<U> }"#
+            ),
             Vec::<String>::new()
         );
     }
@@ -379,15 +426,21 @@ mod tests {
     #[test]
     fn reverse_names() {
         assert_eq!(
-            errors(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "self")] u: OneToOne<U> }"#),
+            errors(
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "self")] u: OneToOne<U> }"#
+            ),
             ["the name \"self\" is an invalid related_name for field `P.u`"]
         );
         assert_eq!(
-            errors(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "p_")] u: OneToOne<U> }"#),
+            errors(
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "p_")] u: OneToOne<U> }"#
+            ),
             ["reverse query name \"p_\" must not end with an underscore"]
         );
         assert_eq!(
-            errors(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_query_name = "a__b")] u: OneToOne<U> }"#),
+            errors(
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_query_name = "a__b")] u: OneToOne<U> }"#
+            ),
             ["reverse query name \"a__b\" must not contain \"__\", the lookup separator"]
         );
         assert_eq!(
@@ -414,6 +467,20 @@ mod tests {
                     #[one_to_one(on_delete = "cascade", related_name = "y", related_query_name = "q")] b: OneToOne<U> }"#
             ),
             ["reverse query name `q` for `P.b` clashes with reverse query name for `P.a`"]
+        );
+    }
+
+    #[test]
+    fn parse_and_check_errors_read_in_field_order() {
+        assert_eq!(
+            errors(
+                "struct P { id: i64, #[field(colour = 1)] a: i32, #[field(max_length = 1)] b: i32 }"
+            ),
+            [
+                "the automatic primary key `id` must be `Option<i64>` or `Option<i32>`, not `i64`: it is `None` until the first save",
+                "unknown `#[field]` option `colour`",
+                "`max_length` applies to text fields, but `b` is `i32`",
+            ]
         );
     }
 

@@ -142,7 +142,14 @@ pub fn expand(m: &Model) -> TokenStream {
                 };
                 let rel_db = if pk { f.auto.unwrap_or("") } else { "" };
                 let auto = f.auto.is_some() && pk;
-                (sql_type, null, quote!(::core::option::Option::None), rel_db, auto, f.unique || pk)
+                (
+                    sql_type,
+                    null,
+                    quote!(::core::option::Option::None),
+                    rel_db,
+                    auto,
+                    f.unique || pk,
+                )
             }
             Kind::Relation(rel) | Kind::Parent(rel) => {
                 let rel_static = format_ident!("__ORM_REL_{}", i);
@@ -242,13 +249,20 @@ pub fn expand(m: &Model) -> TokenStream {
                 reads.push(quote_spanned! {ty.span()=>
                     let #fi: #ty = ::orm_core::__private::read(row, idx, <Self as ::orm_core::Model>::META, #i)?;
                 });
-                binds.push(quote! {
-                    #skip_pk { ::orm_core::__private::bind(stmt, &mut n, &self.#fi)?; }
-                });
-                value_arms.push(quote!(#cname => ::core::option::Option::Some(::orm_core::__private::value(&self.#fi)),));
+                // Spanned on the field type, so that a type the ORM cannot
+                // store is reported on the field, not on `#[derive(Model)]`.
+                let mut at_ty = fi.clone();
+                at_ty.set_span(ty.span());
+                let bind = quote_spanned!(ty.span()=> ::orm_core::__private::bind(stmt, &mut n, &self.#at_ty));
+                binds.push(quote!(#skip_pk { #bind?; }));
+                let value = quote_spanned!(ty.span()=> ::orm_core::__private::value(&self.#at_ty));
+                value_arms.push(quote!(#cname => ::core::option::Option::Some(#value),));
             }
         }
-        let doc_col = format!("The `{}` column of `{}`, for filters and ordering.", c.column, name);
+        let doc_col = format!(
+            "The `{}` column of `{}`, for filters and ordering.",
+            c.column, name
+        );
         match &f.kind {
             Kind::Plain => {
                 if f.is_text {
@@ -304,7 +318,10 @@ pub fn expand(m: &Model) -> TokenStream {
                 }
                 let doc_rel = format!("The one-to-one relation `{name}.{fi}` to `{}`: filter across it with `.then(...)`, follow it with `select_related`.", type_name(t));
                 let choices = format_ident!("{}_choices", fi);
-                let doc_choices = format!("The `{}` rows `{name}.{fi}` may point at (its `limit_choices_to`).", type_name(t));
+                let doc_choices = format!(
+                    "The `{}` rows `{name}.{fi}` may point at (its `limit_choices_to`).",
+                    type_name(t)
+                );
                 let limit = if rel.limit_choices_to.is_empty() {
                     quote!()
                 } else {
@@ -339,45 +356,46 @@ pub fn expand(m: &Model) -> TokenStream {
             false
         }),
     };
-    let (save_parents, prepare_parent, fill_parent, clean_parent, value_parent, deref) = match parent {
-        Some((_, f, rel)) => {
-            let t = &rel.target;
-            let fi = &f.ident;
-            (
+    let (save_parents, prepare_parent, fill_parent, clean_parent, value_parent, deref) =
+        match parent {
+            Some((_, f, rel)) => {
+                let t = &rel.target;
+                let fi = &f.ident;
+                (
+                    quote! {
+                        fn __save_parents(&mut self, db: &::orm_core::Db, raw: bool) -> ::orm_core::Result<bool> {
+                            ::orm_core::__private::save_chain(db, &mut self.#fi, raw)
+                        }
+                    },
+                    quote!(<#t as ::orm_core::Model>::__prepare_related(&mut self.#fi, op)?;),
+                    quote!(return <#t as ::orm_core::Model>::__fill_forward(&mut self.#fi, db, field, row, idx, plan);),
+                    quote!(<#t as ::orm_core::Model>::__clean_fields(&self.#fi, errors);),
+                    quote!(<#t as ::orm_core::Model>::value_of(&self.#fi, field)),
+                    quote! {
+                        #[automatically_derived]
+                        impl ::core::ops::Deref for #ident {
+                            type Target = #t;
+                            fn deref(&self) -> &#t { &self.#fi }
+                        }
+                        #[automatically_derived]
+                        impl ::core::ops::DerefMut for #ident {
+                            fn deref_mut(&mut self) -> &mut #t { &mut self.#fi }
+                        }
+                    },
+                )
+            }
+            None => (
+                quote!(),
+                quote!(),
                 quote! {
-                    fn __save_parents(&mut self, db: &::orm_core::Db, raw: bool) -> ::orm_core::Result<bool> {
-                        ::orm_core::__private::save_chain(db, &mut self.#fi, raw)
-                    }
+                    ::orm_core::__private::skip_plan(idx, plan);
+                    ::core::result::Result::Ok(())
                 },
-                quote!(<#t as ::orm_core::Model>::__prepare_related(&mut self.#fi, op)?;),
-                quote!(return <#t as ::orm_core::Model>::__fill_forward(&mut self.#fi, db, field, row, idx, plan);),
-                quote!(<#t as ::orm_core::Model>::__clean_fields(&self.#fi, errors);),
-                quote!(<#t as ::orm_core::Model>::value_of(&self.#fi, field)),
-                quote! {
-                    #[automatically_derived]
-                    impl ::core::ops::Deref for #ident {
-                        type Target = #t;
-                        fn deref(&self) -> &#t { &self.#fi }
-                    }
-                    #[automatically_derived]
-                    impl ::core::ops::DerefMut for #ident {
-                        fn deref_mut(&mut self) -> &mut #t { &mut self.#fi }
-                    }
-                },
-            )
-        }
-        None => (
-            quote!(),
-            quote!(),
-            quote! {
-                ::orm_core::__private::skip_plan(idx, plan);
-                ::core::result::Result::Ok(())
-            },
-            quote!(),
-            quote!(::core::option::Option::None),
-            quote!(),
-        ),
-    };
+                quote!(),
+                quote!(::core::option::Option::None),
+                quote!(),
+            ),
+        };
 
     let reverse_traits: Vec<TokenStream> = m
         .fields
@@ -576,7 +594,10 @@ fn reverse_trait(m: &Model, f: &Field, rel: &Relation, i: usize) -> TokenStream 
     let vis = &m.vis;
     let t = &rel.target;
     let target_name = type_name(t);
-    let trait_name = Ident::new(&format!("{}Of{}", camel(&acc), target_name), Span::call_site());
+    let trait_name = Ident::new(
+        &format!("{}Of{}", camel(&acc), target_name),
+        Span::call_site(),
+    );
     let get = Ident::new(&acc, Span::call_site());
     let get_opt = format_ident!("{}_opt", acc);
     let set = format_ident!("set_{}", acc);
@@ -584,7 +605,9 @@ fn reverse_trait(m: &Model, f: &Field, rel: &Relation, i: usize) -> TokenStream 
     let name = ident.to_string();
     let set_key = match &f.kind {
         Kind::Parent(_) => quote!(value.#fi = ::core::clone::Clone::clone(owner);),
-        _ if rel.nullable => quote!(value.#fi = ::core::option::Option::Some(::orm_core::OneToOne::to(owner));),
+        _ if rel.nullable => {
+            quote!(value.#fi = ::core::option::Option::Some(::orm_core::OneToOne::to(owner));)
+        }
         _ => quote!(value.#fi = ::orm_core::OneToOne::to(owner);),
     };
     let doc_trait = format!(

@@ -1,12 +1,12 @@
 //! `#[derive(Model)]` for `orm-core`. Use it through `orm_core::Model`.
 //!
-//! The derive runs in three stages, each in its own module:
-//! [parse](ast) the struct into a typed model with every attribute decided,
-//! [check](check) the rules that span fields (Django's system checks that can
-//! be made at compile time), then [expand](expand) into the `Model` impl,
-//! the static metadata and the accessors. Every mistake is reported at once,
-//! spanned on the offending token, with a `help:` showing the right form;
-//! a stub impl then keeps one mistake from setting off errors elsewhere.
+//! The derive runs in three stages, each in its own module: parse (`ast`)
+//! the struct into a typed model with every attribute decided, `check` the
+//! rules that span fields (Django's system checks that can be made at compile
+//! time), then `expand` into the `Model` impl, the static metadata and the
+//! accessors. Every mistake is reported at once, spanned on the offending
+//! token, with a `help:` showing the right form; a stub impl then keeps one
+//! mistake from setting off errors elsewhere.
 
 mod ast;
 mod check;
@@ -42,5 +42,36 @@ fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
             out.extend(expand::fallback(input));
             out
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(src: &str) -> String {
+        derive(&syn::parse_str(src).unwrap()).to_string()
+    }
+
+    #[test]
+    fn valid_model_expands_to_the_impl_without_errors() {
+        let out = expand("struct User { id: Option<i64>, name: String }");
+        assert!(out.contains("impl :: orm_core :: Model for User"));
+        assert!(!out.contains("compile_error"));
+    }
+
+    #[test]
+    fn mistakes_come_with_a_stub_impl() {
+        let out = expand("struct Tag { #[field(colour = 1)] name: String }");
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+        assert!(out.contains("impl :: orm_core :: Model for Tag"));
+        assert!(out.contains("unreachable"));
+    }
+
+    #[test]
+    fn no_stub_for_a_generic_type() {
+        let out = expand("struct Tagged<T> { id: Option<i64>, value: T }");
+        assert!(out.contains("compile_error"));
+        assert!(!out.contains("impl :: orm_core :: Model"));
     }
 }

@@ -1,3 +1,5 @@
+// A model is a struct: an enum has no table.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

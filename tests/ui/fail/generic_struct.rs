@@ -1,3 +1,5 @@
+// A model maps to one table, so it cannot be generic.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

@@ -1,3 +1,5 @@
+// The automatic key `id` is `None` until the first save, so it must be an `Option`.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

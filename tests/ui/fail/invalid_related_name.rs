@@ -1,3 +1,5 @@
+// Django fields.E306: the reverse accessor must be an identifier (or end with `+`).
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

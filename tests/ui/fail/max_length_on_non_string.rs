@@ -1,3 +1,5 @@
+// `max_length` applies to text fields only.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

@@ -1,3 +1,5 @@
+// Django requires `on_delete` on every OneToOneField; so does the derive.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

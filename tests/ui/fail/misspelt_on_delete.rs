@@ -1,3 +1,5 @@
+// An unknown on_delete rule: the error lists the valid ones.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

@@ -1,3 +1,5 @@
+// Every model needs a primary key: `id: Option<i64>` or a `primary_key` field.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

@@ -1,3 +1,5 @@
+// A #[one_to_one] field holds a `OneToOne<T>`, not the related model itself.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

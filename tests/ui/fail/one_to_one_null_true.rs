@@ -1,3 +1,5 @@
+// Django's `null=True` is spelled with the type here: `Option<OneToOne<T>>`.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

@@ -1,3 +1,5 @@
+// Django fields.E309: `__` is the lookup separator.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

@@ -1,3 +1,5 @@
+// Django fields.E308: a reverse query name must not end with `_`.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

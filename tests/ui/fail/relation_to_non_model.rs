@@ -1,3 +1,6 @@
+// The target of a relation must derive `Model`. The first error says so on the
+// field; the ones after it are consequences inside the generated code.
+
 use orm_core::prelude::*;
 
 #[derive(Clone)]

@@ -1,3 +1,5 @@
+// Django fields.E304: both relations would install `User::profile`.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

@@ -1,3 +1,5 @@
+// Django fields.E321: SET_DEFAULT needs a default.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

@@ -1,3 +1,5 @@
+// Django fields.E320: SET_NULL needs a nullable field, `Option<OneToOne<T>>`.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

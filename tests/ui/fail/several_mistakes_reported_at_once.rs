@@ -1,3 +1,5 @@
+// Every mistake in a struct is reported in one compilation, each on its token.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

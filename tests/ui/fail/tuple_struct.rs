@@ -1,3 +1,5 @@
+// A model needs named fields: they name its columns.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

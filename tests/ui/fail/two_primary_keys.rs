@@ -1,3 +1,5 @@
+// Django models.E026: one primary key per model.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

@@ -1,3 +1,5 @@
+// A misspelt #[field] option, with a suggestion.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

@@ -1,3 +1,5 @@
+// An option #[one_to_one] does not have.
+
 use orm_core::prelude::*;
 
 #[derive(Model, Clone)]

@@ -1,3 +1,5 @@
+// A field type the ORM cannot store: the error is on the type, in the ORM's words.
+
 use std::collections::HashMap;
 
 use orm_core::prelude::*;
