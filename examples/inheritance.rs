@@ -139,7 +139,7 @@ fn main() -> orm_core::Result<()> {
 
     // Like.objects.get(pk=...): one statement joining the page table.
     let (loaded, captured) = db.capture(|| Like::get(&db, like.id));
-    let loaded = loaded?;
+    let mut loaded = loaded?;
     println!(
         "loaded in {} statement: {}",
         captured.len(),
@@ -203,7 +203,7 @@ fn main() -> orm_core::Result<()> {
 
     println!("\n== seed 004: Women / Husband (explicit parent link)");
     // Husband.objects.create(name="Jack", age=32): a women row and a husband row.
-    let jack = Husband {
+    let mut jack = Husband {
         wife: Women {
             id: None,
             name: "Jack".into(),
@@ -217,7 +217,7 @@ fn main() -> orm_core::Result<()> {
     );
 
     // w = Women.objects.get(pk=...); w.husband = h; (saves the husband side)
-    let w = Women {
+    let mut w = Women {
         id: None,
         name: "Mary".into(),
     }
@@ -251,9 +251,7 @@ fn main() -> orm_core::Result<()> {
 
     println!("\n== deletes");
     // Deleting a child deletes its parent row; keep_parents keeps it.
-    let mut loaded = loaded;
     println!("like.delete() -> {}", loaded.delete(&db)?);
-    let mut promoted = promoted;
     println!(
         "promoted.delete(keep_parents=True) -> {}",
         promoted.delete_keep_parents(&db)?
@@ -268,9 +266,7 @@ fn main() -> orm_core::Result<()> {
         .get(&db)?;
     println!("jane's user.delete() -> {}", jane_user.delete(&db)?);
     // Deleting the parent deletes the child; deleting the child deletes the parent.
-    let mut w = w;
     println!("mary.delete() -> {}", w.delete(&db)?);
-    let mut jack = jack;
     println!("jack.delete() -> {}", jack.delete(&db)?);
     println!(
         "left: {} like(s), {} page(s), {} women, {} husband(s)",

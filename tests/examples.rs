@@ -106,6 +106,8 @@ fn every_example_runs_cleanly() {
     let names = example_names();
     for required in [
         "auto_profile",
+        "inheritance",
+        "on_delete",
         "passport",
         "select_related",
         "staff_note",
@@ -168,6 +170,7 @@ fn auto_profile() {
             "user.profile.bio = Hello, I'm John!",
             "User.objects.create(username=\"bot-7\") -> pre_save hook of Profile failed: bots get no profile",
             "after the failed save: bot.id = None, users = 1, profiles = 1",
+            r#"user.delete() -> (2, {"app.Profile": 1, "auth.User": 1})"#,
         ],
     );
 }
@@ -221,6 +224,7 @@ fn passport() {
             "getattr(spare, \"employee\", None) -> None",
             "badges without an employee: [\"B-002\"]",
             "Badge.objects.get(employee__name=\"Ann\") -> B-001",
+            r#"bob.delete() -> (2, {"app.Passport": 1, "app.Person": 1})"#,
         ],
     );
 }
@@ -243,4 +247,56 @@ fn select_related() {
     );
     assert!(out.contains("INNER JOIN \"auth_user\""), "{out}");
     assert!(out.contains("LEFT OUTER JOIN \"app_profile\""), "{out}");
+}
+
+#[test]
+fn inheritance() {
+    let out = run("inheritance");
+    assert_lines(
+        "inheritance",
+        &out,
+        &[
+            "CREATE TABLE \"seedapp_like\" (\"page_ptr_id\" bigint NOT NULL PRIMARY KEY REFERENCES \"seedapp_page\" (\"id\") DEFERRABLE INITIALLY DEFERRED, \"likes\" integer NOT NULL);",
+            "CREATE TABLE \"seedapp_husband\" (\"age\" integer NULL, \"wife_id\" bigint NOT NULL PRIMARY KEY REFERENCES \"seedapp_women\" (\"id\") DEFERRABLE INITIALLY DEFERRED);",
+            "  INSERT INTO \"seedapp_page\" (\"profile_id\", \"page_name\") VALUES (?, ?)",
+            "  INSERT INTO \"seedapp_like\" (\"page_ptr_id\", \"likes\") VALUES (?, ?)",
+            "like.page_name = \"John's page\", like.likes = 10",
+            "page.like.likes = 10",
+            "plain page .like -> Page has no like.",
+            "getattr(plain, \"like\", None) -> None",
+            "mary.husband before -> Err(\"Women has no husband.\")",
+            r#"like.delete() -> (2, {"seedapp.Like": 1, "seedapp.Page": 1})"#,
+            r#"promoted.delete(keep_parents=True) -> (1, {"seedapp.Like": 1})"#,
+            r#"jane's user.delete() -> (4, {"seedapp.Like": 1, "seedapp.Page": 1, "seedapp.PageOwnerProfile": 1, "auth.User": 1})"#,
+            r#"mary.delete() -> (2, {"seedapp.Husband": 1, "seedapp.Women": 1})"#,
+        ],
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("loaded in 1 statement: SELECT")),
+        "a multi-table child loads with one JOIN:\n{out}"
+    );
+}
+
+#[test]
+fn on_delete() {
+    let out = run("on_delete");
+    assert_lines(
+        "on_delete",
+        &out,
+        &[
+            r#"CASCADE     owner.delete(): (2, {"shop.Badge": 1, "shop.Owner": 1})"#,
+            "PROTECT     owner.delete(): Cannot delete some instances of model 'Owner' because they are referenced through protected foreign keys: 'Guarded.owner'.",
+            "            blocked by shop.Guarded object (1) through 'Guarded.owner'",
+            "            nullable.owner_id = None",
+            "            defaulted.owner_id = Some(1)",
+            "            marked.owner_id = Some(0)",
+            "            loose.owner_id = Some(7) (dangling)",
+            "RESTRICT    owner.delete(): Cannot delete some instances of model 'Owner' because they are referenced through restricted foreign keys: 'Restricted.owner'.",
+            "RESTRICT    album1.delete(): Cannot delete some instances of model 'Album' because they are referenced through restricted foreign keys: 'Song.album'.",
+            "RESTRICT    artist2.delete(): Cannot delete some instances of model 'Artist' because they are referenced through restricted foreign keys: 'Song.album'.",
+            r#"RESTRICT    artist1.delete(): (3, {"music.Song": 1, "music.Album": 1, "music.Artist": 1})"#,
+            r#"QUERY       Owner.objects.filter(name__startswith="q").delete(): (6, {"shop.Badge": 3, "shop.Owner": 3})"#,
+        ],
+    );
 }

@@ -634,10 +634,10 @@ fn delete_hooks_fire_for_query_deletes() -> Result<()> {
         l.borrow_mut().push(u.username.clone());
         Ok(())
     });
-    let r = User::objects()
+    let deleted = User::objects()
         .filter(User::username().ne("bob"))
-        .delete(&db);
-    assert_eq!(r?.total, 2);
+        .delete(&db)?;
+    assert_eq!(deleted.total, 2);
     let mut ev = events(&log);
     ev.sort();
     assert_eq!(ev, ["ann", "cy"]);
@@ -666,8 +666,7 @@ fn multi_table_delete_fires_for_child_and_parents() -> Result<()> {
             .push(format!("Page post_delete id={:?}", p.id));
         Ok(())
     });
-    let r = l.delete(&db);
-    assert_eq!(r?.total, 2);
+    assert_eq!(l.delete(&db)?.total, 2);
     let mut ev = events(&log);
     ev.sort();
     assert_eq!(
@@ -690,10 +689,69 @@ fn failing_delete_hook_on_a_parent_keeps_the_child() -> Result<()> {
     }
     .create(&db)?;
     db.on_post_delete::<Page>(|_, _| Err(Error::hook("pages stay")));
-    let r = s.delete(&db);
-    assert_hook_error(&r.unwrap_err(), "post_delete", "Page", "pages stay");
+    let err = s.delete(&db).unwrap_err();
+    assert_hook_error(&err, "post_delete", "Page", "pages stay");
     assert_eq!(count_rows(&db, "app_page"), 1);
     assert_eq!(count_rows(&db, "app_like"), 1);
     assert_eq!(count_rows(&db, "app_superlike"), 1);
+    Ok(())
+}
+
+#[test]
+fn post_delete_on_profile_can_delete_the_user_too() -> Result<()> {
+    // on_delete is one-directional; "delete the user with the profile" is a
+    // post_delete receiver on Profile (django-semantics section 7).
+    let (db, _) = setup()?;
+    let u = user("ann").create(&db)?;
+    let keep = user("bob").create(&db)?;
+    let mut p = Profile {
+        id: None,
+        user: OneToOne::to(&u),
+        bio: None,
+    }
+    .create(&db)?;
+    Profile {
+        id: None,
+        user: OneToOne::to(&keep),
+        bio: None,
+    }
+    .create(&db)?;
+    db.on_post_delete::<Profile>(|db, p| {
+        if let Some(mut owner) = User::objects()
+            .filter(User::id().eq(p.user.id()))
+            .first(db)?
+        {
+            owner.delete(db)?;
+        }
+        Ok(())
+    });
+    let deleted = p.delete(&db)?;
+    assert_eq!(deleted.to_string(), r#"(1, {"app.Profile": 1})"#);
+    let names: Vec<String> = User::objects()
+        .all(&db)?
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names, ["bob"]);
+    assert_eq!(Profile::objects().count(&db)?, 1);
+    Ok(())
+}
+
+#[test]
+fn writes_made_by_a_delete_hook_share_the_delete_transaction() -> Result<()> {
+    let (db, _) = setup()?;
+    let mut u = user("ann").create(&db)?;
+    // An audit row written by pre_delete, then a failure in post_delete.
+    db.on_pre_delete::<User>(|db, u| {
+        Page {
+            id: None,
+            page_name: format!("deleted {}", u.username),
+        }
+        .save(db)
+    });
+    db.on_post_delete::<User>(|_, _| Err(Error::hook("not today")));
+    assert!(u.delete(&db).is_err());
+    assert_eq!(Page::objects().count(&db)?, 0, "the audit row went with it");
+    assert_eq!(User::objects().count(&db)?, 1);
     Ok(())
 }

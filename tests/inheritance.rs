@@ -1610,7 +1610,7 @@ fn relations_pointing_at_any_level_cascade_or_block() {
             .unwrap(),
         1
     );
-    assert_eq!(g.id.is_some(), true);
+    assert!(g.id.is_some(), "a refused delete keeps the key");
     // keep_parents keeps the protected child row: allowed.
     let mut g = GrandChild::objects()
         .filter(Base::name().eq("c"))

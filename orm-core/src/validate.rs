@@ -37,7 +37,9 @@ pub(crate) fn full_clean<M: Model>(db: &Db, obj: &M) -> Result<()> {
             if errors.iter().any(|(name, _)| name == f.name) {
                 continue;
             }
-            let Some(v) = obj.value_of(f.name) else { continue };
+            let Some(v) = obj.value_of(f.name) else {
+                continue;
+            };
             if matches!(v, Value::Null) {
                 continue;
             }
@@ -61,8 +63,13 @@ pub(crate) fn full_clean<M: Model>(db: &Db, obj: &M) -> Result<()> {
         // Field order (the root ancestor's fields first, like Django's
         // message_dict); a field's messages keep the order they were found in.
         let chain: Vec<_> = M::META.chain().collect();
-        let order: Vec<&str> = chain.iter().rev().flat_map(|m| m.fields.iter().map(|f| f.name)).collect();
-        errors.sort_by_key(|(field, _)| order.iter().position(|n| n == field).unwrap_or(usize::MAX));
+        let order: Vec<&str> = chain
+            .iter()
+            .rev()
+            .flat_map(|m| m.fields.iter().map(|f| f.name))
+            .collect();
+        errors
+            .sort_by_key(|(field, _)| order.iter().position(|n| n == field).unwrap_or(usize::MAX));
         Err(Error::Validation(ValidationErrors {
             model: M::META.name,
             errors,
@@ -99,7 +106,11 @@ fn check_relation<M: Model>(
         target.model_name,
         rel.to_field.unwrap_or(target.pk_field().name),
         crate::delete::display_value(&key),
-        if exists { "is not a valid choice" } else { "does not exist" }
+        if exists {
+            "is not a valid choice"
+        } else {
+            "does not exist"
+        }
     )))
 }
 
