@@ -10,7 +10,9 @@
 //!
 //! Environment overrides: `ORM_BENCH_QUICK=1`, `ORM_BENCH_N`, `ORM_BENCH_REPS`,
 //! `ORM_BENCH_STREAM` (the larger W7 size; the smaller one is a tenth of it),
-//! `ORM_BENCH_ONLY=W2,W4` (run only these workloads). Timings are reported,
+//! `ORM_BENCH_ONLY=W2,W4` (run only these workloads), `ORM_BENCH_SIDE=orm` or
+//! `hand` (run one side only, for a profiler), `ORM_BENCH_SQL=1` (list the
+//! distinct statements the ORM ran, on stderr). Timings are reported,
 //! never asserted; what is asserted is that both sides computed the same
 //! answer, so they provably did the same work. See `benches/README.md`.
 
@@ -79,7 +81,7 @@ impl MemWindow {
     }
 }
 
-/// How often (in rows) the memory pass samples the resident set.
+/// How often (in rows) the memory pass samples the resident set (a power of two).
 const SAMPLE_EVERY: usize = 4096;
 
 // --- the models (reference/django-seed-models.py) ----------------------------
@@ -184,7 +186,10 @@ fn ck_profile(id: Option<i64>, user_id: Option<i64>, bio: Option<&str>, dob: Opt
 }
 
 fn ck_like(id: Option<i64>, profile_id: Option<i64>, page_name: &str, likes: i64) -> u64 {
-    id.unwrap_or(0) as u64 + profile_id.unwrap_or(0) as u64 * 3 + page_name.len() as u64 + likes as u64 * 17
+    id.unwrap_or(0) as u64
+        + profile_id.unwrap_or(0) as u64 * 3
+        + page_name.len() as u64
+        + likes as u64 * 17
 }
 
 // The values W1 writes, computed the same way by both sides.
@@ -198,7 +203,10 @@ fn bio_of(i: usize) -> Option<String> {
 }
 
 fn dob_of(i: usize) -> Option<String> {
-    (i % 3 != 0).then(|| "1990-05-17".to_string())
+    match i % 3 {
+        0 => None,
+        _ => Some("1990-05-17".to_string()),
+    }
 }
 
 // --- configuration -------------------------------------------------------------
@@ -212,7 +220,9 @@ struct Config {
 }
 
 fn env_usize(name: &str) -> Option<usize> {
-    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok())
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
 }
 
 impl Config {
@@ -224,7 +234,9 @@ impl Config {
             || std::env::var("ORM_BENCH_QUICK").is_ok_and(|v| v != "0" && !v.is_empty())
             || !args.iter().any(|a| a == "--bench");
         let n = env_usize("ORM_BENCH_N").unwrap_or(if quick { 200 } else { 10_000 });
-        let reps = env_usize("ORM_BENCH_REPS").unwrap_or(if quick { 1 } else { 7 }).max(1);
+        let reps = env_usize("ORM_BENCH_REPS")
+            .unwrap_or(if quick { 1 } else { 11 })
+            .max(1);
         let big = env_usize("ORM_BENCH_STREAM").unwrap_or(if quick { 20_000 } else { 1_000_000 });
         let only = std::env::var("ORM_BENCH_ONLY")
             .ok()
@@ -246,6 +258,9 @@ impl Config {
 // --- measurement ----------------------------------------------------------------
 
 type Res<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// A workload W1-W6: runs both sides and returns the figures.
+type Workload = fn(&Config) -> Res<Outcome>;
 
 /// One side's result for one repetition.
 struct Run {
@@ -270,8 +285,9 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// Runs `reps` repetitions of both sides (ORM first, then hand-written, each
-/// on its own freshly prepared database) and checks they agree.
+/// Runs `reps` repetitions of both sides (alternating which goes first; the
+/// write workloads on a freshly prepared database each time) and checks that
+/// both computed the same answer.
 fn measure(
     cfg: &Config,
     id: &'static str,
@@ -284,10 +300,23 @@ fn measure(
     let mut ot = Vec::new();
     let mut ht = Vec::new();
     let (mut os, mut hs) = (0, 0);
-    for _ in 0..reps {
-        let o = orm()?;
-        let h = hand()?;
-        if o.checksum != h.checksum {
+    let side = std::env::var("ORM_BENCH_SIDE").unwrap_or_default();
+    for rep in 0..reps {
+        // ORM_BENCH_SIDE=orm|hand runs one side only (for profiling).
+        let skip = || Run {
+            time: Duration::from_nanos(1),
+            statements: 0,
+            checksum: 0,
+        };
+        // Alternate which side goes first, so neither always runs on a warmer machine.
+        let (o, h) = if rep % 2 == 0 {
+            let o = if side == "hand" { skip() } else { orm()? };
+            (o, if side == "orm" { skip() } else { hand()? })
+        } else {
+            let h = if side == "orm" { skip() } else { hand()? };
+            (if side == "hand" { skip() } else { orm()? }, h)
+        };
+        if side.is_empty() && o.checksum != h.checksum {
             return Err(format!(
                 "{id}: ORM and hand-written disagree (checksum {} vs {})",
                 o.checksum, h.checksum
@@ -375,7 +404,8 @@ const H_INSERT_PROFILE: &str =
 const H_PROFILES_WITH_USER: &str = r#"SELECT p."id", p."user_id", p."bio", p."date_of_birth", u."id", u."username", u."is_staff" FROM "app_profile" p INNER JOIN "auth_user" u ON p."user_id" = u."id""#;
 const H_PROFILE_OF_USER: &str =
     r#"SELECT "id", "user_id", "bio", "date_of_birth" FROM "app_profile" WHERE "user_id" = ?1"#;
-const H_USER_BY_PK: &str = r#"SELECT "id", "username", "is_staff" FROM "auth_user" WHERE "id" = ?1"#;
+const H_USER_BY_PK: &str =
+    r#"SELECT "id", "username", "is_staff" FROM "auth_user" WHERE "id" = ?1"#;
 const H_ALL_USERS: &str = r#"SELECT "id", "username", "is_staff" FROM "auth_user""#;
 const H_LIKES: &str = r#"SELECT p."id", p."profile_id", p."page_name", l."likes" FROM "app_like" l INNER JOIN "app_page" p ON l."page_ptr_id" = p."id""#;
 /// W5 by hand: set-based DELETEs keyed on the users being deleted, children
@@ -420,9 +450,11 @@ fn seed_users_profiles(db: &Db, n: usize) -> Res<()> {
     let conn = db.connection();
     let tx = conn.unchecked_transaction()?;
     for i in 0..n {
-        conn.prepare_cached(H_INSERT_USER)?.execute(params![username_of(i), i % 10 == 0])?;
+        conn.prepare_cached(H_INSERT_USER)?
+            .execute(params![username_of(i), i % 10 == 0])?;
         let uid = conn.last_insert_rowid();
-        conn.prepare_cached(H_INSERT_PROFILE)?.execute(params![uid, bio_of(i), dob_of(i)])?;
+        conn.prepare_cached(H_INSERT_PROFILE)?
+            .execute(params![uid, bio_of(i), dob_of(i)])?;
     }
     tx.commit()?;
     Ok(())
@@ -433,15 +465,18 @@ fn seed_like_chain(db: &Db, n: usize) -> Res<()> {
     let conn = db.connection();
     let tx = conn.unchecked_transaction()?;
     for i in 0..n {
-        conn.prepare_cached(H_INSERT_USER)?.execute(params![username_of(i), false])?;
+        conn.prepare_cached(H_INSERT_USER)?
+            .execute(params![username_of(i), false])?;
         let uid = conn.last_insert_rowid();
         conn.prepare_cached(
             r#"INSERT INTO "app_pageownerprofile" ("user_id", "name", "city") VALUES (?1, ?2, ?3)"#,
         )?
         .execute(params![uid, format!("Owner {i}"), "Lisbon"])?;
         let oid = conn.last_insert_rowid();
-        conn.prepare_cached(r#"INSERT INTO "app_page" ("profile_id", "page_name") VALUES (?1, ?2)"#)?
-            .execute(params![oid, format!("page-{i}")])?;
+        conn.prepare_cached(
+            r#"INSERT INTO "app_page" ("profile_id", "page_name") VALUES (?1, ?2)"#,
+        )?
+        .execute(params![oid, format!("page-{i}")])?;
         let pid = conn.last_insert_rowid();
         conn.prepare_cached(r#"INSERT INTO "app_like" ("page_ptr_id", "likes") VALUES (?1, ?2)"#)?
             .execute(params![pid, (i % 1000) as i64])?;
@@ -460,10 +495,29 @@ fn seed_many_users(db: &Db, n: usize) -> Res<()> {
     Ok(())
 }
 
+// Not inlined, so that a profiler can collect exactly the timed regions
+// (`valgrind --tool=callgrind --toggle-collect='*orm_run*'`).
+#[inline(never)]
 fn orm_run<T>(db: &Db, f: impl FnOnce(&Db) -> Res<(T, u64)>) -> Res<Run> {
     let q0 = db.query_count();
     let t = Instant::now();
-    let (out, checksum) = f(db)?;
+    let (out, checksum) = if std::env::var_os("ORM_BENCH_SQL").is_some() {
+        // Diagnostic mode: list the distinct statements (the time then includes the logging).
+        let (r, captured) = db.capture(|| f(db));
+        let mut distinct: Vec<(&str, usize)> = Vec::new();
+        for q in &captured.queries {
+            match distinct.iter_mut().find(|(s, _)| *s == q.as_str()) {
+                Some((_, n)) => *n += 1,
+                None => distinct.push((q.as_str(), 1)),
+            }
+        }
+        for (sql, n) in distinct {
+            eprintln!("    ORM SQL x{n}: {sql}");
+        }
+        r?
+    } else {
+        f(db)?
+    };
     let time = t.elapsed();
     drop(black_box(out));
     Ok(Run {
@@ -473,6 +527,7 @@ fn orm_run<T>(db: &Db, f: impl FnOnce(&Db) -> Res<(T, u64)>) -> Res<Run> {
     })
 }
 
+#[inline(never)]
 fn hand_run<T>(conn: &Connection, f: impl FnOnce(&Hand<'_>) -> Res<(T, u64)>) -> Res<Run> {
     let h = Hand::new(conn);
     let t = Instant::now();
@@ -516,7 +571,12 @@ fn w1(cfg: &Config) -> Res<Outcome> {
                         };
                         p.save(db)?;
                         ck += ck_user(u.id, &u.username, u.is_staff)
-                            + ck_profile(p.id, p.user.id(), p.bio.as_deref(), p.date_of_birth.as_deref());
+                            + ck_profile(
+                                p.id,
+                                p.user.id(),
+                                p.bio.as_deref(),
+                                p.date_of_birth.as_deref(),
+                            );
                     }
                     Ok(())
                 })?;
@@ -534,7 +594,8 @@ fn w1(cfg: &Config) -> Res<Outcome> {
                         username: username_of(i),
                         is_staff: i % 10 == 0,
                     };
-                    h.stmt(H_INSERT_USER)?.execute(params![u.username, u.is_staff])?;
+                    h.stmt(H_INSERT_USER)?
+                        .execute(params![u.username, u.is_staff])?;
                     u.id = Some(h.conn.last_insert_rowid());
                     let mut p = HProfile {
                         id: None,
@@ -542,10 +603,19 @@ fn w1(cfg: &Config) -> Res<Outcome> {
                         bio: bio_of(i),
                         date_of_birth: dob_of(i),
                     };
-                    h.stmt(H_INSERT_PROFILE)?.execute(params![p.user_id, p.bio, p.date_of_birth])?;
+                    h.stmt(H_INSERT_PROFILE)?.execute(params![
+                        p.user_id,
+                        p.bio,
+                        p.date_of_birth
+                    ])?;
                     p.id = Some(h.conn.last_insert_rowid());
                     ck += ck_user(u.id, &u.username, u.is_staff)
-                        + ck_profile(p.id, Some(p.user_id), p.bio.as_deref(), p.date_of_birth.as_deref());
+                        + ck_profile(
+                            p.id,
+                            Some(p.user_id),
+                            p.bio.as_deref(),
+                            p.date_of_birth.as_deref(),
+                        );
                 }
                 tx.commit()?;
                 Ok(((), ck))
@@ -575,7 +645,12 @@ fn w2(cfg: &Config) -> Res<Outcome> {
                 for p in &rows {
                     let u = p.user.get(db)?;
                     ck += ck_user(u.id, &u.username, u.is_staff)
-                        + ck_profile(p.id, p.user.id(), p.bio.as_deref(), p.date_of_birth.as_deref());
+                        + ck_profile(
+                            p.id,
+                            p.user.id(),
+                            p.bio.as_deref(),
+                            p.date_of_birth.as_deref(),
+                        );
                 }
                 Ok((rows, ck))
             })
@@ -595,7 +670,12 @@ fn w2(cfg: &Config) -> Res<Outcome> {
                 for r in &rows {
                     let (p, u) = (&r.profile, &r.user);
                     ck += ck_user(u.id, &u.username, u.is_staff)
-                        + ck_profile(p.id, Some(p.user_id), p.bio.as_deref(), p.date_of_birth.as_deref());
+                        + ck_profile(
+                            p.id,
+                            Some(p.user_id),
+                            p.bio.as_deref(),
+                            p.date_of_birth.as_deref(),
+                        );
                 }
                 Ok((rows, ck))
             })
@@ -630,7 +710,12 @@ fn w3(cfg: &Config) -> Res<Outcome> {
                 let mut ck = 0;
                 for u in &users {
                     let p = u.profile(db)?;
-                    ck += ck_profile(p.id, p.user.id(), p.bio.as_deref(), p.date_of_birth.as_deref());
+                    ck += ck_profile(
+                        p.id,
+                        p.user.id(),
+                        p.bio.as_deref(),
+                        p.date_of_birth.as_deref(),
+                    );
                 }
                 Ok(((), ck))
             })
@@ -639,8 +724,15 @@ fn w3(cfg: &Config) -> Res<Outcome> {
             hand_run(hdb.connection(), |h| {
                 let mut ck = 0;
                 for u in &husers {
-                    let p = h.stmt(H_PROFILE_OF_USER)?.query_row([u.id], |r| h_profile(r, 0))?;
-                    ck += ck_profile(p.id, Some(p.user_id), p.bio.as_deref(), p.date_of_birth.as_deref());
+                    let p = h
+                        .stmt(H_PROFILE_OF_USER)?
+                        .query_row([u.id], |r| h_profile(r, 0))?;
+                    ck += ck_profile(
+                        p.id,
+                        Some(p.user_id),
+                        p.bio.as_deref(),
+                        p.date_of_birth.as_deref(),
+                    );
                 }
                 Ok(((), ck))
             })
@@ -702,7 +794,9 @@ fn w5(cfg: &Config) -> Res<Outcome> {
                 let deleted = User::objects().delete(db)?;
                 Ok(((), deleted.total))
             })?;
-            let left = Like::objects().count(&db)? + Page::objects().count(&db)? + User::objects().count(&db)?;
+            let left = Like::objects().count(&db)?
+                + Page::objects().count(&db)?
+                + User::objects().count(&db)?;
             if left != 0 {
                 return Err(format!("W5: the ORM left {left} rows behind").into());
             }
@@ -722,6 +816,18 @@ fn w5(cfg: &Config) -> Res<Outcome> {
             })
         },
     )
+}
+
+/// The ORM's W5 statement count for `n` users (untimed), to show it does not grow with N.
+fn w5_statements(n: usize) -> Res<u64> {
+    let db = fresh_db()?;
+    seed_like_chain(&db, n)?;
+    let q0 = db.query_count();
+    let deleted = User::objects().delete(&db)?;
+    if deleted.total != 4 * n as u64 {
+        return Err(format!("W5: deleted {} rows, expected {}", deleted.total, 4 * n).into());
+    }
+    Ok(db.query_count() - q0)
 }
 
 // --- W6: load N multi-table children (like joined with page) ------------------------
@@ -793,7 +899,7 @@ fn w7_orm(db: &Db, mem: Option<&MemWindow>) -> Res<(usize, u64)> {
         let u = u?;
         ck += ck_user(u.id, &u.username, u.is_staff);
         seen += 1;
-        if let Some(m) = mem.filter(|_| seen % SAMPLE_EVERY == 0) {
+        if let Some(m) = mem.filter(|_| seen & (SAMPLE_EVERY - 1) == 0) {
             m.sample();
         }
     }
@@ -810,7 +916,7 @@ fn w7_hand(h: &Hand<'_>, mem: Option<&MemWindow>) -> Res<(usize, u64)> {
         let u = h_user(r, 0)?;
         ck += ck_user(u.id, &u.username, u.is_staff);
         seen += 1;
-        if let Some(m) = mem.filter(|_| seen % SAMPLE_EVERY == 0) {
+        if let Some(m) = mem.filter(|_| seen & (SAMPLE_EVERY - 1) == 0) {
             m.sample();
         }
     }
@@ -868,17 +974,24 @@ fn w7(cfg: &Config, rows: usize) -> Res<StreamFigures> {
 fn main() -> Res<()> {
     let cfg = Config::from_env();
     println!(
-        "orm-core workloads: N = {}, {} repetition(s), median reported{}",
+        "orm-core workloads: N = {}, {} repetition(s), median reported, SQLite {}{}",
         cfg.n,
         cfg.reps,
+        rusqlite::version(),
         if cfg.quick { " (quick mode)" } else { "" }
     );
     // A failing workload is reported and the others still run; the process
     // then exits with an error.
     let mut failed = Vec::new();
     let mut results = Vec::new();
-    let workloads: [(&str, fn(&Config) -> Res<Outcome>); 6] =
-        [("W1", w1), ("W2", w2), ("W3", w3), ("W4", w4), ("W5", w5), ("W6", w6)];
+    let workloads: [(&str, Workload); 6] = [
+        ("W1", w1),
+        ("W2", w2),
+        ("W3", w3),
+        ("W4", w4),
+        ("W5", w5),
+        ("W6", w6),
+    ];
     for (id, f) in workloads {
         if cfg.runs(id) {
             match f(&cfg) {
@@ -915,6 +1028,29 @@ fn main() -> Res<()> {
             per_sec(o.objects, o.hand),
         );
     }
+    if cfg.runs("W5") {
+        let sizes = [1, (cfg.n / 10).max(1), cfg.n];
+        let mut counts = Vec::new();
+        for n in sizes {
+            match w5_statements(n) {
+                Ok(c) => counts.push(c),
+                Err(e) => failed.push(format!("W5 statement count: {e}")),
+            }
+        }
+        if counts.len() == sizes.len() {
+            println!();
+            println!(
+                "W5 ORM statements for N = {:?} users: {:?} (independent of N: {})",
+                sizes,
+                counts,
+                if counts.iter().all(|c| *c == counts[0]) {
+                    "yes"
+                } else {
+                    "NO"
+                }
+            );
+        }
+    }
     if !streams.is_empty() {
         let show = |b: Option<usize>| b.map_or_else(|| "n/a".to_string(), kib);
         println!();
@@ -934,7 +1070,13 @@ fn main() -> Res<()> {
         if let [small, big] = streams.as_slice() {
             // Flat: ten times the rows cost at most 256 KiB more (page granularity, allocator noise).
             let flat = |a: Option<usize>, b: Option<usize>| match (a, b) {
-                (Some(a), Some(b)) => if b <= a + 256 * 1024 { "yes" } else { "NO" },
+                (Some(a), Some(b)) => {
+                    if b <= a + 256 * 1024 {
+                        "yes"
+                    } else {
+                        "NO"
+                    }
+                }
                 _ => "n/a",
             };
             println!();

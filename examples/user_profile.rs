@@ -32,9 +32,18 @@ fn main() -> orm_core::Result<()> {
     db.migrate()?;
 
     // user = User.objects.create(username="johndoe")
-    let mut user = User { id: None, username: "johndoe".into(), is_staff: false };
+    let mut user = User {
+        id: None,
+        username: "johndoe".into(),
+        is_staff: false,
+    };
     user.save(&db)?;
-    let jane = User { id: None, username: "jane".into(), is_staff: false }.create(&db)?;
+    let jane = User {
+        id: None,
+        username: "jane".into(),
+        is_staff: false,
+    }
+    .create(&db)?;
 
     // profile = Profile.objects.create(user=user, bio="Hello, I'm John!")
     let profile = Profile {
@@ -44,7 +53,11 @@ fn main() -> orm_core::Result<()> {
         date_of_birth: Some("1990-05-17".into()),
     }
     .create(&db)?;
-    println!("created profile {} for user {}", profile.id.unwrap_or_default(), user.username);
+    println!(
+        "created profile {} for user {}",
+        profile.id.unwrap_or_default(),
+        user.username
+    );
 
     // profile = Profile.objects.get(id=1); user = profile.user
     let p = Profile::get(&db, profile.id)?;
@@ -52,7 +65,9 @@ fn main() -> orm_core::Result<()> {
     println!("profile.user.username = {}", p.user.get(&db)?.username);
 
     // user = User.objects.get(username="johndoe"); profile = user.profile
-    let u = User::objects().filter(User::username().eq("johndoe")).get(&db)?;
+    let u = User::objects()
+        .filter(User::username().eq("johndoe"))
+        .get(&db)?;
     let mine = u.profile(&db)?;
     println!("user.profile.bio = {}", mine.bio.as_deref().unwrap_or(""));
 
@@ -61,10 +76,19 @@ fn main() -> orm_core::Result<()> {
         Err(e) => println!("jane.profile -> {e}"),
         Ok(p) => println!("jane.profile -> {p:?}"),
     }
-    println!("getattr(jane, \"profile\", None) -> {:?}", jane.profile_opt(&db)?.map(|p| p.id));
+    println!(
+        "getattr(jane, \"profile\", None) -> {:?}",
+        jane.profile_opt(&db)?.map(|p| p.id)
+    );
 
     // Profile.objects.create(user=user) a second time: the UNIQUE key refuses it.
-    let dup = Profile { id: None, user: OneToOne::to(&user), bio: None, date_of_birth: None }.create(&db);
+    let dup = Profile {
+        id: None,
+        user: OneToOne::to(&user),
+        bio: None,
+        date_of_birth: None,
+    }
+    .create(&db);
     match dup {
         Err(e) => println!("second profile for johndoe -> {e}"),
         Ok(_) => println!("second profile for johndoe -> created (unexpected)"),
@@ -75,12 +99,19 @@ fn main() -> orm_core::Result<()> {
         .filter(Profile::user().then(User::username()).eq("johndoe"))
         .count(&db)?;
     println!("profiles of user johndoe: {by_user}");
-    let with_bio = User::objects().filter(Q::kw("profile__bio__contains", "John")).count(&db)?;
+    let with_bio = User::objects()
+        .filter(Q::kw("profile__bio__contains", "John"))
+        .count(&db)?;
     println!("users whose profile bio contains 'John': {with_bio}");
-    let without = User::objects().filter(Q::kw("profile__isnull", true)).all(&db)?;
+    let without = User::objects()
+        .filter(Q::kw("profile__isnull", true))
+        .all(&db)?;
     println!(
         "users without a profile: {:?}",
-        without.iter().map(|u| u.username.as_str()).collect::<Vec<_>>()
+        without
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect::<Vec<_>>()
     );
 
     // Profile.objects.select_related("user"): one query, no N+1.

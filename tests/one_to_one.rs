@@ -66,7 +66,12 @@ pub struct UndergroundBar {
 #[model(app = "shop")]
 pub struct Named {
     pub id: Option<i64>,
-    #[one_to_one(on_delete = "protect", related_name = "named_thing", related_query_name = "nt", db_column = "the_place")]
+    #[one_to_one(
+        on_delete = "protect",
+        related_name = "named_thing",
+        related_query_name = "nt",
+        db_column = "the_place"
+    )]
     pub place: OneToOne<Place>,
 }
 
@@ -172,7 +177,12 @@ fn migrate_is_idempotent_and_orders_tables() -> Result<()> {
 fn forward_key_is_free_and_object_loads_once() -> Result<()> {
     let db = setup()?;
     let u = user(&db, "alice")?;
-    let p = Profile { id: None, user: OneToOne::to(&u), bio: "hi".into() }.create(&db)?;
+    let p = Profile {
+        id: None,
+        user: OneToOne::to(&u),
+        bio: "hi".into(),
+    }
+    .create(&db)?;
     let loaded = Profile::get(&db, p.id)?;
     let (key, c) = db.capture(|| loaded.user.id());
     assert_eq!(key, u.id);
@@ -193,7 +203,12 @@ fn assigning_a_key_drops_a_stale_cache() -> Result<()> {
     let db = setup()?;
     let a = user(&db, "a")?;
     let b = user(&db, "b")?;
-    let mut p = Profile { id: None, user: OneToOne::to(&a), bio: String::new() }.create(&db)?;
+    let mut p = Profile {
+        id: None,
+        user: OneToOne::to(&a),
+        bio: String::new(),
+    }
+    .create(&db)?;
     p.user.set_key(b.id);
     assert!(!p.user.is_cached());
     assert_eq!(p.user.get(&db)?.username, "b");
@@ -208,7 +223,12 @@ fn reverse_accessor_returns_object_and_caches_both_outcomes() -> Result<()> {
     let db = setup()?;
     let u = user(&db, "alice")?;
     let lonely = user(&db, "bob")?;
-    Profile { id: None, user: OneToOne::to(&u), bio: "x".into() }.create(&db)?;
+    Profile {
+        id: None,
+        user: OneToOne::to(&u),
+        bio: "x".into(),
+    }
+    .create(&db)?;
 
     let (p, c) = db.capture(|| u.profile(&db));
     assert_eq!(p?.bio, "x");
@@ -219,12 +239,22 @@ fn reverse_accessor_returns_object_and_caches_both_outcomes() -> Result<()> {
     let (missing, c) = db.capture(|| lonely.profile(&db));
     let err = missing.unwrap_err();
     assert_eq!(err.to_string(), "User has no profile.");
-    assert!(matches!(err, Error::RelatedObjectDoesNotExist { model: "User", accessor: "profile" }));
+    assert!(matches!(
+        err,
+        Error::RelatedObjectDoesNotExist {
+            model: "User",
+            accessor: "profile"
+        }
+    ));
     assert!(err.is_does_not_exist());
     assert_eq!(c.len(), 1);
     let (opt, c) = db.capture(|| lonely.profile_opt(&db));
     assert!(opt?.is_none());
-    assert_eq!(c.len(), 0, "known-missing result cached: asking twice runs one query");
+    assert_eq!(
+        c.len(),
+        0,
+        "known-missing result cached: asking twice runs one query"
+    );
     Ok(())
 }
 
@@ -233,8 +263,17 @@ fn reverse_cache_never_goes_stale_after_writes() -> Result<()> {
     let db = setup()?;
     let u = user(&db, "alice")?;
     assert!(u.profile_opt(&db)?.is_none());
-    let mut p = Profile { id: None, user: OneToOne::to(&u), bio: "v1".into() }.create(&db)?;
-    assert_eq!(u.profile(&db)?.bio, "v1", "a save of Profile invalidates the cached miss");
+    let mut p = Profile {
+        id: None,
+        user: OneToOne::to(&u),
+        bio: "v1".into(),
+    }
+    .create(&db)?;
+    assert_eq!(
+        u.profile(&db)?.bio,
+        "v1",
+        "a save of Profile invalidates the cached miss"
+    );
     p.bio = "v2".into();
     p.save(&db)?;
     assert_eq!(u.profile(&db)?.bio, "v2");
@@ -244,7 +283,11 @@ fn reverse_cache_never_goes_stale_after_writes() -> Result<()> {
 #[test]
 fn unsaved_instance_never_queries() -> Result<()> {
     let db = setup()?;
-    let u = User { id: None, username: "ghost".into(), is_staff: false };
+    let u = User {
+        id: None,
+        username: "ghost".into(),
+        is_staff: false,
+    };
     let (r, c) = db.capture(|| u.profile_opt(&db));
     assert!(r?.is_none());
     assert_eq!(c.len(), 0);
@@ -255,27 +298,52 @@ fn unsaved_instance_never_queries() -> Result<()> {
 fn second_profile_is_a_typed_unique_violation() -> Result<()> {
     let db = setup()?;
     let u = user(&db, "alice")?;
-    Profile { id: None, user: OneToOne::to(&u), bio: String::new() }.create(&db)?;
-    let err = Profile { id: None, user: OneToOne::to(&u), bio: String::new() }
-        .create(&db)
-        .unwrap_err();
+    Profile {
+        id: None,
+        user: OneToOne::to(&u),
+        bio: String::new(),
+    }
+    .create(&db)?;
+    let err = Profile {
+        id: None,
+        user: OneToOne::to(&u),
+        bio: String::new(),
+    }
+    .create(&db)
+    .unwrap_err();
     match &err {
-        Error::Integrity { kind, table, columns, .. } => {
+        Error::Integrity {
+            kind,
+            table,
+            columns,
+            ..
+        } => {
             assert_eq!(*kind, Constraint::Unique);
             assert_eq!(table, "shop_profile");
             assert_eq!(columns, &["user_id"]);
         }
         other => panic!("expected a unique violation, got {other:?}"),
     }
-    assert_eq!(err.to_string(), "UNIQUE constraint failed: shop_profile.user_id");
+    assert_eq!(
+        err.to_string(),
+        "UNIQUE constraint failed: shop_profile.user_id"
+    );
     Ok(())
 }
 
 #[test]
 fn saving_with_unsaved_related_object_is_an_error_not_null() -> Result<()> {
     let db = setup()?;
-    let ghost = User { id: None, username: "ghost".into(), is_staff: false };
-    let mut p = Profile { id: None, user: OneToOne::to(&ghost), bio: String::new() };
+    let ghost = User {
+        id: None,
+        username: "ghost".into(),
+        is_staff: false,
+    };
+    let mut p = Profile {
+        id: None,
+        user: OneToOne::to(&ghost),
+        bio: String::new(),
+    };
     let (r, c) = db.capture(|| p.save(&db));
     let err = r.unwrap_err();
     assert!(matches!(err, Error::UnsavedRelated { field: "user", .. }));
@@ -291,9 +359,21 @@ fn saving_with_unsaved_related_object_is_an_error_not_null() -> Result<()> {
 #[test]
 fn reverse_assignment_saves_the_key_side_and_replaces_partner() -> Result<()> {
     let db = setup()?;
-    let place = Place { id: None, name: "Demon Dogs".into() }.create(&db)?;
-    let mut bar1 = UndergroundBar { id: None, place: None }.create(&db)?;
-    let mut bar2 = UndergroundBar { id: None, place: None }.create(&db)?;
+    let place = Place {
+        id: None,
+        name: "Demon Dogs".into(),
+    }
+    .create(&db)?;
+    let mut bar1 = UndergroundBar {
+        id: None,
+        place: None,
+    }
+    .create(&db)?;
+    let mut bar2 = UndergroundBar {
+        id: None,
+        place: None,
+    }
+    .create(&db)?;
     place.set_undergroundbar(&db, &mut bar1)?;
     assert_eq!(place.undergroundbar(&db)?.id, bar1.id);
     // Replacing the partner does not trip the UNIQUE constraint: the old one lets go.
@@ -309,10 +389,29 @@ fn reverse_assignment_on_non_null_key_reports_the_conflict() -> Result<()> {
     let db = setup()?;
     let a = user(&db, "a")?;
     let b = user(&db, "b")?;
-    Profile { id: None, user: OneToOne::to(&a), bio: "first".into() }.create(&db)?;
-    let mut other = Profile { id: None, user: OneToOne::to(&b), bio: "second".into() }.create(&db)?;
+    Profile {
+        id: None,
+        user: OneToOne::to(&a),
+        bio: "first".into(),
+    }
+    .create(&db)?;
+    let mut other = Profile {
+        id: None,
+        user: OneToOne::to(&b),
+        bio: "second".into(),
+    }
+    .create(&db)?;
     let err = a.set_profile(&db, &mut other).unwrap_err();
-    assert!(matches!(err, Error::Integrity { kind: Constraint::Unique, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Integrity {
+                kind: Constraint::Unique,
+                ..
+            }
+        ),
+        "{err}"
+    );
     // Nothing moved.
     assert_eq!(a.profile(&db)?.bio, "first");
     assert_eq!(Profile::get(&db, other.id)?.user.id(), b.id);
@@ -322,24 +421,53 @@ fn reverse_assignment_on_non_null_key_reports_the_conflict() -> Result<()> {
 #[test]
 fn one_to_one_primary_key() -> Result<()> {
     let db = setup()?;
-    let place = Place { id: None, name: "Ace Hardware".into() }.create(&db)?;
-    let r = Restaurant { place: OneToOne::to(&place), serves_pizza: true }.create(&db)?;
+    let place = Place {
+        id: None,
+        name: "Ace Hardware".into(),
+    }
+    .create(&db)?;
+    let r = Restaurant {
+        place: OneToOne::to(&place),
+        serves_pizza: true,
+    }
+    .create(&db)?;
     assert_eq!(r.pk(), place.pk());
     let loaded = Restaurant::get(&db, place.id)?;
     assert!(loaded.serves_pizza);
     assert_eq!(place.restaurant(&db)?.place.id(), place.id);
-    assert_eq!(Place::objects().filter(Q::kw("restaurant__serves_pizza", true)).count(&db)?, 1);
+    assert_eq!(
+        Place::objects()
+            .filter(Q::kw("restaurant__serves_pizza", true))
+            .count(&db)?,
+        1
+    );
     Ok(())
 }
 
 #[test]
 fn related_query_name_and_db_column() -> Result<()> {
     let db = setup()?;
-    let place = Place { id: None, name: "p".into() }.create(&db)?;
-    Named { id: None, place: OneToOne::to(&place) }.create(&db)?;
+    let place = Place {
+        id: None,
+        name: "p".into(),
+    }
+    .create(&db)?;
+    Named {
+        id: None,
+        place: OneToOne::to(&place),
+    }
+    .create(&db)?;
     assert!(place.named_thing(&db).is_ok(), "accessor uses related_name");
-    assert_eq!(Place::objects().filter(Q::kw("nt__isnull", false)).count(&db)?, 1);
-    let err = Place::objects().filter(Q::kw("named_thing__isnull", false)).count(&db).unwrap_err();
+    assert_eq!(
+        Place::objects()
+            .filter(Q::kw("nt__isnull", false))
+            .count(&db)?,
+        1
+    );
+    let err = Place::objects()
+        .filter(Q::kw("named_thing__isnull", false))
+        .count(&db)
+        .unwrap_err();
     assert!(matches!(err, Error::Field { .. }));
     assert!(err.to_string().contains("Choices are:"), "{err}");
     Ok(())
@@ -348,8 +476,16 @@ fn related_query_name_and_db_column() -> Result<()> {
 #[test]
 fn to_field_stores_and_follows_the_named_column() -> Result<()> {
     let db = setup()?;
-    let t = Target { id: None, name: "alpha".into() }.create(&db)?;
-    let p = ToFieldPointer { id: None, target: OneToOne::to(&t) }.create(&db)?;
+    let t = Target {
+        id: None,
+        name: "alpha".into(),
+    }
+    .create(&db)?;
+    let p = ToFieldPointer {
+        id: None,
+        target: OneToOne::to(&t),
+    }
+    .create(&db)?;
     let loaded = ToFieldPointer::get(&db, p.id)?;
     assert_eq!(loaded.target.key(), Some(&Value::Text("alpha".into())));
     assert_eq!(t.tofieldpointer(&db)?.id, p.id);
@@ -364,8 +500,18 @@ fn to_field_stores_and_follows_the_named_column() -> Result<()> {
 #[test]
 fn self_referential_relation() -> Result<()> {
     let db = setup()?;
-    let first = LinkedList { id: None, previous_item: None, label: "1".into() }.create(&db)?;
-    let second = LinkedList { id: None, previous_item: Some(OneToOne::to(&first)), label: "2".into() }.create(&db)?;
+    let first = LinkedList {
+        id: None,
+        previous_item: None,
+        label: "1".into(),
+    }
+    .create(&db)?;
+    let second = LinkedList {
+        id: None,
+        previous_item: Some(OneToOne::to(&first)),
+        label: "2".into(),
+    }
+    .create(&db)?;
     assert_eq!(first.next_item(&db)?.label, "2");
     assert!(second.next_item_opt(&db)?.is_none());
     let rows = LinkedList::objects()
@@ -373,14 +519,24 @@ fn self_referential_relation() -> Result<()> {
         .select_related("previous_item")
         .all(&db)?;
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].previous_item.as_ref().and_then(|p| p.cached()).map(|p| p.label.as_str()), Some("1"));
+    assert_eq!(
+        rows[0]
+            .previous_item
+            .as_ref()
+            .and_then(|p| p.cached())
+            .map(|p| p.label.as_str()),
+        Some("1")
+    );
     Ok(())
 }
 
 #[test]
 fn hidden_reverse_relation_has_no_lookup() -> Result<()> {
     let db = setup()?;
-    let err = Target::objects().filter(Q::kw("noconstraint__isnull", true)).count(&db).unwrap_err();
+    let err = Target::objects()
+        .filter(Q::kw("noconstraint__isnull", true))
+        .count(&db)
+        .unwrap_err();
     assert!(matches!(err, Error::Field { .. }));
     Ok(())
 }
@@ -393,13 +549,41 @@ fn system_checks_pass_for_the_registered_models() {
 #[test]
 fn create_never_overwrites_an_existing_primary_key() -> Result<()> {
     let db = setup()?;
-    let place = Place { id: None, name: "p".into() }.create(&db)?;
-    Restaurant { place: OneToOne::to(&place), serves_pizza: true }.create(&db)?;
-    let err = Restaurant { place: OneToOne::to(&place), serves_pizza: false }.create(&db).unwrap_err();
-    assert!(matches!(err, Error::Integrity { kind: Constraint::Unique, .. }), "{err}");
-    assert!(Restaurant::get(&db, place.id)?.serves_pizza, "the first row is untouched");
+    let place = Place {
+        id: None,
+        name: "p".into(),
+    }
+    .create(&db)?;
+    Restaurant {
+        place: OneToOne::to(&place),
+        serves_pizza: true,
+    }
+    .create(&db)?;
+    let err = Restaurant {
+        place: OneToOne::to(&place),
+        serves_pizza: false,
+    }
+    .create(&db)
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Integrity {
+                kind: Constraint::Unique,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        Restaurant::get(&db, place.id)?.serves_pizza,
+        "the first row is untouched"
+    );
     // save() keeps Django's UPDATE-then-INSERT.
-    let mut r = Restaurant { place: OneToOne::to(&place), serves_pizza: false };
+    let mut r = Restaurant {
+        place: OneToOne::to(&place),
+        serves_pizza: false,
+    };
     r.save(&db)?;
     assert!(!Restaurant::get(&db, place.id)?.serves_pizza);
     Ok(())

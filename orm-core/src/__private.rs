@@ -67,7 +67,8 @@ pub fn bind<T: rusqlite::ToSql + ?Sized>(
     idx: &mut usize,
     value: &T,
 ) -> Result<()> {
-    stmt.raw_bind_parameter(*idx, value).map_err(Error::from_sqlite)?;
+    stmt.raw_bind_parameter(*idx, value)
+        .map_err(Error::from_sqlite)?;
     *idx += 1;
     Ok(())
 }
@@ -177,7 +178,11 @@ impl<T: Model> SqlType for OneToOne<T> {
 }
 
 /// `varchar(n)` for text with a `max_length`, else the type's own.
-pub const fn text_type(max_len_type: &'static str, base: &'static str, is_text: bool) -> &'static str {
+pub const fn text_type(
+    max_len_type: &'static str,
+    base: &'static str,
+    is_text: bool,
+) -> &'static str {
     if is_text && !max_len_type.is_empty() {
         max_len_type
     } else {

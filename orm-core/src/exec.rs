@@ -107,7 +107,9 @@ impl<M: Model> QuerySet<M> {
         }
         let mut found = qs.all(db)?;
         match found.len() {
-            0 => Err(Error::DoesNotExist { model: M::META.name }),
+            0 => Err(Error::DoesNotExist {
+                model: M::META.name,
+            }),
             1 => Ok(found.remove(0)),
             n => {
                 let count = if n < 21 { n } else { self.count(db)? as usize };
@@ -129,9 +131,12 @@ impl<M: Model> QuerySet<M> {
         let mut stmt = db.prepare(&sql)?;
         bind_all(&mut stmt, &params)?;
         let mut rows = stmt.raw_query();
-        let row = rows.next().map_err(Error::from_sqlite)?.ok_or(Error::DoesNotExist {
-            model: M::META.name,
-        })?;
+        let row = rows
+            .next()
+            .map_err(Error::from_sqlite)?
+            .ok_or(Error::DoesNotExist {
+                model: M::META.name,
+            })?;
         Ok(row.get::<_, i64>(0)? as u64)
     }
 
@@ -216,7 +221,9 @@ impl<M: Model> QuerySet<M> {
     /// [`Error::Restricted`], or a hook's error (nothing is deleted then).
     pub fn delete(&self, db: &Db) -> Result<crate::delete::Deleted> {
         if self.spec.limit.is_some() || self.spec.offset.is_some() {
-            return Err(Error::Usage("Cannot use 'limit' or 'offset' with delete().".into()));
+            return Err(Error::Usage(
+                "Cannot use 'limit' or 'offset' with delete().".into(),
+            ));
         }
         crate::delete::delete_query(db, M::META, &self.spec)
     }
@@ -242,7 +249,8 @@ impl<M: Model> QuerySet<M> {
 /// Binds `params` to `stmt` (1-based).
 pub(crate) fn bind_all(stmt: &mut CachedStatement<'_>, params: &[Value]) -> Result<()> {
     for (i, p) in params.iter().enumerate() {
-        stmt.raw_bind_parameter(i + 1, p).map_err(Error::from_sqlite)?;
+        stmt.raw_bind_parameter(i + 1, p)
+            .map_err(Error::from_sqlite)?;
     }
     Ok(())
 }
@@ -301,7 +309,11 @@ impl<M: Model> From<Col<M>> for Target {
 }
 
 /// `exists()` for a model known only by its metadata.
-pub(crate) fn exists_dyn(db: &Db, model: &'static crate::meta::ModelMeta, q: crate::query::Q) -> Result<bool> {
+pub(crate) fn exists_dyn(
+    db: &Db,
+    model: &'static crate::meta::ModelMeta,
+    q: crate::query::Q,
+) -> Result<bool> {
     let spec = crate::query::Spec {
         filter: Some(q),
         ..Default::default()

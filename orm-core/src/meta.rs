@@ -162,9 +162,7 @@ impl ModelMeta {
     /// The relation fields declared on this model's own table.
     pub fn relations(&self) -> impl Iterator<Item = (&'static FieldMeta, &'static RelationMeta)> {
         let fields: &'static [FieldMeta] = self.fields;
-        fields
-            .iter()
-            .filter_map(|f| f.relation.map(|r| (f, r)))
+        fields.iter().filter_map(|f| f.relation.map(|r| (f, r)))
     }
 
     /// True when both references name the same model.
@@ -207,4 +205,3 @@ impl FieldMeta {
         }
     }
 }
-

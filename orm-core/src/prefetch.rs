@@ -25,7 +25,11 @@ pub(crate) const CHUNK: usize = 500;
 ///
 /// [`Error::Field`] for an unknown relation, [`Error::Usage`] for a path of
 /// more than one hop (chain `select_related` for depth), database errors.
-pub fn prefetch_related_objects<M: Model>(db: &Db, objs: &mut [M], spec: impl Into<RelatedSpec>) -> Result<()> {
+pub fn prefetch_related_objects<M: Model>(
+    db: &Db,
+    objs: &mut [M],
+    spec: impl Into<RelatedSpec>,
+) -> Result<()> {
     let path = spec.into().resolve(M::META)?;
     run(db, objs, &path)
 }
@@ -33,7 +37,8 @@ pub fn prefetch_related_objects<M: Model>(db: &Db, objs: &mut [M], spec: impl In
 pub(crate) fn run<M: Model>(db: &Db, objs: &mut [M], path: &Path) -> Result<()> {
     let [step] = path.steps.as_slice() else {
         return Err(Error::Usage(
-            "prefetch_related() follows one relation; use select_related(\"a__b\") for chains".into(),
+            "prefetch_related() follows one relation; use select_related(\"a__b\") for chains"
+                .into(),
         ));
     };
     match *step {
@@ -64,7 +69,11 @@ pub(crate) fn run<M: Model>(db: &Db, objs: &mut [M], path: &Path) -> Result<()> 
             let mut found: HashMap<CacheKey, Box<dyn DynModel>> = HashMap::new();
             for chunk in keys.chunks(CHUNK) {
                 for obj in load(db, rel.source, rel.field.name, chunk)? {
-                    if let Some(k) = obj.field_value(rel.field.name).as_ref().and_then(CacheKey::of) {
+                    if let Some(k) = obj
+                        .field_value(rel.field.name)
+                        .as_ref()
+                        .and_then(CacheKey::of)
+                    {
                         found.insert(k, obj);
                     }
                 }
@@ -88,7 +97,12 @@ fn distinct(values: impl Iterator<Item = Value>) -> Vec<Value> {
 }
 
 /// `SELECT <model> WHERE <field> IN (chunk)`, rows loaded dynamically.
-fn load(db: &Db, model: &'static ModelMeta, field: &str, chunk: &[Value]) -> Result<Vec<Box<dyn DynModel>>> {
+fn load(
+    db: &Db,
+    model: &'static ModelMeta,
+    field: &str,
+    chunk: &[Value],
+) -> Result<Vec<Box<dyn DynModel>>> {
     let spec = Spec {
         filter: Some(Q::kw_list(&format!("{field}__in"), chunk.iter().cloned())),
         ..Default::default()

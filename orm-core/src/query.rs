@@ -123,14 +123,12 @@ impl Path {
             let at = path.end();
             match resolve_name(at, name) {
                 Some(Resolved::Step(s)) => path.steps.push(s),
-                _ => {
-                    return Err(Error::Field {
-                        message: format!(
-                            "Invalid field name(s) given in select_related: '{name}'. Choices are: {}",
-                            relation_choices(at).join(", ")
-                        ),
-                    })
-                }
+                _ => return Err(Error::Field {
+                    message: format!(
+                        "Invalid field name(s) given in select_related: '{name}'. Choices are: {}",
+                        relation_choices(at).join(", ")
+                    ),
+                }),
             }
         }
         Ok(path)
@@ -216,7 +214,10 @@ pub enum Target {
 
 impl Target {
     /// Resolves a [`Target::Named`] against `root`.
-    pub(crate) fn resolve(&self, root: &'static ModelMeta) -> Result<(Path, usize, &'static FieldMeta)> {
+    pub(crate) fn resolve(
+        &self,
+        root: &'static ModelMeta,
+    ) -> Result<(Path, usize, &'static FieldMeta)> {
         match self {
             Target::Column { path, depth, field } => {
                 // A column of an ancestor model works on a multi-table child:
@@ -642,12 +643,7 @@ impl<R: Model, T: Model> Rel<R, T> {
 
     /// A column of `T`, reached through this path.
     pub fn then(self, col: Col<T>) -> Col<R> {
-        let Target::Column {
-            path,
-            depth,
-            field,
-        } = col.target
-        else {
+        let Target::Column { path, depth, field } = col.target else {
             return Col {
                 target: col.target,
                 _root: PhantomData,

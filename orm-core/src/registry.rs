@@ -70,20 +70,25 @@ fn key(m: &ModelMeta) -> usize {
 /// The registry of this program.
 pub fn registry() -> &'static Registry {
     REGISTRY.get_or_init(|| {
-        let mut models: Vec<&'static ModelMeta> =
-            inventory::iter::<ModelEntry>.into_iter().map(|e| (e.0)()).collect();
+        let mut models: Vec<&'static ModelMeta> = inventory::iter::<ModelEntry>
+            .into_iter()
+            .map(|e| (e.0)())
+            .collect();
         models.sort_by_key(|m| (m.app_label, m.name));
         models.dedup_by(|a, b| a.is(b));
         let mut reverse: HashMap<usize, Vec<ReverseRelation>> = HashMap::new();
         for m in &models {
             for (field, rel) in m.relations() {
                 let target = (rel.target)();
-                reverse.entry(key(target)).or_default().push(ReverseRelation {
-                    source: m,
-                    field,
-                    rel,
-                    target,
-                });
+                reverse
+                    .entry(key(target))
+                    .or_default()
+                    .push(ReverseRelation {
+                        source: m,
+                        field,
+                        rel,
+                        target,
+                    });
             }
         }
         let mut reg = Registry {

@@ -130,7 +130,9 @@ impl<T: Model> OneToOne<T> {
         if let Some(obj) = self.cache.get() {
             return Ok(obj);
         }
-        let key = self.key.as_ref().ok_or(Error::DoesNotExist { model: T::META.name })?;
+        let key = self.key.as_ref().ok_or(Error::DoesNotExist {
+            model: T::META.name,
+        })?;
         let obj = crate::model::get_by_pk::<T>(db, key)?.ok_or(Error::DoesNotExist {
             model: T::META.name,
         })?;
@@ -146,8 +148,12 @@ impl<T: Model> OneToOne<T> {
         if let Some(obj) = self.cache.get() {
             return Ok(obj);
         }
-        let key = self.key.clone().ok_or(Error::DoesNotExist { model: T::META.name })?;
-        let obj = T::objects().filter(crate::query::Q::kw(field, key)).get(db)?;
+        let key = self.key.clone().ok_or(Error::DoesNotExist {
+            model: T::META.name,
+        })?;
+        let obj = T::objects()
+            .filter(crate::query::Q::kw(field, key))
+            .get(db)?;
         Ok(self.cache.get_or_init(|| Box::new(obj)))
     }
 
@@ -184,7 +190,13 @@ impl<T: Model> OneToOne<T> {
 
     /// Fills the cache from a `select_related` row.
     #[doc(hidden)]
-    pub fn __fill(&mut self, db: &Db, row: &Row<'_>, idx: &mut usize, plan: &LoadPlan) -> Result<()> {
+    pub fn __fill(
+        &mut self,
+        db: &Db,
+        row: &Row<'_>,
+        idx: &mut usize,
+        plan: &LoadPlan,
+    ) -> Result<()> {
         match load_related::<T>(db, row, idx, plan)? {
             Some(obj) => {
                 self.cache = OnceCell::from(Box::new(obj));
@@ -197,7 +209,12 @@ impl<T: Model> OneToOne<T> {
 
 /// Reads a related object from a `select_related` row; `None` when the LEFT
 /// JOIN found no row.
-pub(crate) fn load_related<T: Model>(db: &Db, row: &Row<'_>, idx: &mut usize, plan: &LoadPlan) -> Result<Option<T>> {
+pub(crate) fn load_related<T: Model>(
+    db: &Db,
+    row: &Row<'_>,
+    idx: &mut usize,
+    plan: &LoadPlan,
+) -> Result<Option<T>> {
     let start = *idx;
     if row.get_ref(start + plan.pk_offset)? == ValueRef::Null {
         *idx += total_width(plan);
@@ -224,7 +241,9 @@ pub(crate) fn fill_child(
     plan: &LoadPlan,
 ) -> Result<()> {
     match plan.step {
-        Some(crate::query::Step::Forward { field, .. }) => owner.fill_forward_dyn(db, field, row, idx, plan),
+        Some(crate::query::Step::Forward { field, .. }) => {
+            owner.fill_forward_dyn(db, field, row, idx, plan)
+        }
         Some(crate::query::Step::Reverse { rel, .. }) => {
             let key = match rel.rel.to_field {
                 None => owner.pk_value(),
@@ -316,7 +335,9 @@ pub fn reverse_get<O: Model, T: Model>(
     owner: &O,
     field: &'static FieldMeta,
 ) -> Result<Option<T>> {
-    let rel = field.relation.expect("reverse accessor on a relation field");
+    let rel = field
+        .relation
+        .expect("reverse accessor on a relation field");
     let Some(key) = key_of(owner, rel.to_field) else {
         return Ok(None);
     };
@@ -334,7 +355,12 @@ pub fn reverse_get<O: Model, T: Model>(
     Ok(found)
 }
 
-fn reverse_query<T: Model>(db: &Db, field: &'static FieldMeta, rel: &'static RelationMeta, key: &Value) -> Result<Option<T>> {
+fn reverse_query<T: Model>(
+    db: &Db,
+    field: &'static FieldMeta,
+    rel: &'static RelationMeta,
+    key: &Value,
+) -> Result<Option<T>> {
     let sql = crate::sqlcache::reverse_lookup(T::META, field, rel);
     let mut stmt = db.prepare(sql)?;
     stmt.raw_bind_parameter(1, key)?;
@@ -375,7 +401,9 @@ pub fn reverse_set<O: Model, T: Model>(
     field: &'static FieldMeta,
     set_key: fn(&mut T, &O),
 ) -> Result<()> {
-    let rel = field.relation.expect("reverse accessor on a relation field");
+    let rel = field
+        .relation
+        .expect("reverse accessor on a relation field");
     let key = key_of(owner, rel.to_field).ok_or(Error::Unsaved {
         model: O::META.name,
         op: "reverse assignment",

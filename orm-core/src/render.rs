@@ -8,7 +8,7 @@ use rusqlite::types::Value;
 
 use crate::error::{Error, Result};
 use crate::meta::{FieldMeta, ModelMeta};
-use crate::query::{Lookup, Op, Path, Q, Rhs, Spec, Step, Subquery};
+use crate::query::{Lookup, Op, Path, Rhs, Spec, Step, Subquery, Q};
 
 /// Quotes an SQL identifier: `"name"`, with inner quotes doubled. The only
 /// place identifiers are written.
@@ -157,7 +157,10 @@ impl Joins {
                 col_into(&mut on, &alias, to.column);
             }
             Step::Reverse { rel, .. } => {
-                let to = rel.field.target_field().unwrap_or_else(|| rel.target.pk_field());
+                let to = rel
+                    .field
+                    .target_field()
+                    .unwrap_or_else(|| rel.target.pk_field());
                 col_into(&mut on, &self.nodes[from].alias, to.column);
                 on.push_str(" = ");
                 col_into(&mut on, &alias, rel.field.column);
@@ -350,7 +353,11 @@ pub fn select(model: &'static ModelMeta, spec: &Spec) -> Result<Select> {
 }
 
 /// Renders `SELECT COUNT(*)` or `SELECT 1 ... LIMIT 1` (exists) for `spec`.
-pub(crate) fn aggregate(model: &'static ModelMeta, spec: &Spec, exists: bool) -> Result<(String, Vec<Value>)> {
+pub(crate) fn aggregate(
+    model: &'static ModelMeta,
+    spec: &Spec,
+    exists: bool,
+) -> Result<(String, Vec<Value>)> {
     let mut w = Where::new(Joins::new(model));
     let mut spec = spec.clone();
     spec.order.clear();
@@ -373,7 +380,10 @@ pub(crate) fn aggregate(model: &'static ModelMeta, spec: &Spec, exists: bool) ->
 
 /// Renders `SELECT <pk> FROM ... WHERE ...` for the keys matched by `spec`
 /// (used by bulk update and delete).
-pub(crate) fn keys_subquery(model: &'static ModelMeta, spec: &Spec) -> Result<(String, Vec<Value>)> {
+pub(crate) fn keys_subquery(
+    model: &'static ModelMeta,
+    spec: &Spec,
+) -> Result<(String, Vec<Value>)> {
     let mut w = Where::new(Joins::new(model));
     let mut spec = spec.clone();
     spec.order.clear();
@@ -436,14 +446,27 @@ impl Where {
         Ok(out)
     }
 
-    fn column(&mut self, path: &Path, depth: usize, field: &FieldMeta, left: bool, out: &mut String) {
+    fn column(
+        &mut self,
+        path: &Path,
+        depth: usize,
+        field: &FieldMeta,
+        left: bool,
+        out: &mut String,
+    ) {
         let node = self.joins.walk(path, left);
         let node = self.joins.ancestor(node, depth);
         col_into(out, &self.joins.nodes[node].alias, field.column);
     }
 
     /// Renders `q`; returns false when it is always true (nothing written).
-    fn q(&mut self, model: &'static ModelMeta, q: &Q, out: &mut String, loose: bool) -> Result<bool> {
+    fn q(
+        &mut self,
+        model: &'static ModelMeta,
+        q: &Q,
+        out: &mut String,
+        loose: bool,
+    ) -> Result<bool> {
         match q {
             Q::All => Ok(false),
             Q::Leaf(l) => {
@@ -451,7 +474,11 @@ impl Where {
                 Ok(true)
             }
             Q::And(children) | Q::Or(children) => {
-                let sep = if matches!(q, Q::And(_)) { " AND " } else { " OR " };
+                let sep = if matches!(q, Q::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
                 let loose = loose || matches!(q, Q::Or(_));
                 let mut parts = Vec::new();
                 for c in children {
@@ -491,7 +518,13 @@ impl Where {
         }
     }
 
-    fn lookup(&mut self, model: &'static ModelMeta, l: &Lookup, out: &mut String, loose: bool) -> Result<()> {
+    fn lookup(
+        &mut self,
+        model: &'static ModelMeta,
+        l: &Lookup,
+        out: &mut String,
+        loose: bool,
+    ) -> Result<()> {
         let (path, depth, field) = l.target.resolve(model)?;
         let is_null_test = match (&l.op, &l.rhs) {
             (Op::IsNull, Rhs::Value(Value::Integer(i))) => Some(*i != 0),

@@ -54,7 +54,11 @@ pub(crate) fn save_chain<P: Model>(db: &Db, parent: &mut P, raw: bool) -> Result
         })?;
         let mut stmt = db.prepare(crate::sqlcache::exists(P::META))?;
         stmt.raw_bind_parameter(1, &pk)?;
-        let exists = stmt.raw_query().next().map_err(Error::from_sqlite)?.is_some();
+        let exists = stmt
+            .raw_query()
+            .next()
+            .map_err(Error::from_sqlite)?
+            .is_some();
         drop(stmt);
         if exists {
             return Ok(false);

@@ -69,10 +69,7 @@ pub fn column_sql(f: &FieldMeta) -> String {
 
 /// `CREATE TABLE` for one model.
 pub fn create_table(model: &'static ModelMeta) -> CreateTable {
-    let cols: Vec<String> = column_order(model)
-        .into_iter()
-        .map(column_sql)
-        .collect();
+    let cols: Vec<String> = column_order(model).into_iter().map(column_sql).collect();
     CreateTable {
         model,
         sql: format!("CREATE TABLE {} ({});", quote(model.table), cols.join(", ")),
@@ -111,7 +108,11 @@ pub fn create_statements(models: &[&'static ModelMeta]) -> Vec<CreateTable> {
 pub fn sql_create_all(models: &[&'static ModelMeta]) -> String {
     let mut s = String::from("BEGIN;\n");
     for stmt in create_statements(models) {
-        let _ = writeln!(s, "--\n-- Create model {}\n--\n{}", stmt.model.name, stmt.sql);
+        let _ = writeln!(
+            s,
+            "--\n-- Create model {}\n--\n{}",
+            stmt.model.name, stmt.sql
+        );
     }
     s.push_str("COMMIT;\n");
     s

@@ -71,7 +71,11 @@ impl Hooks {
     }
 
     fn get(&self, m: &ModelMeta) -> ModelHooks {
-        self.by_model.borrow().get(&key(m)).cloned().unwrap_or_default()
+        self.by_model
+            .borrow()
+            .get(&key(m))
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub(crate) fn pre_save<M: Model>(&self, db: &Db, obj: &mut M) -> Result<()> {

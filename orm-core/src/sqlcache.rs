@@ -35,7 +35,8 @@ impl SqlCache {
 pub(crate) fn get_by_pk(m: &'static ModelMeta) -> &'static str {
     m.sql.get_by_pk.get_or_init(|| {
         let pk = m.pk_field();
-        let sel = crate::render::select(m, &Spec::default()).expect("a plain select always renders");
+        let sel =
+            crate::render::select(m, &Spec::default()).expect("a plain select always renders");
         format!(
             "{} WHERE {}.{} = ?",
             sel.sql,
@@ -46,9 +47,14 @@ pub(crate) fn get_by_pk(m: &'static ModelMeta) -> &'static str {
 }
 
 /// `SELECT <columns> FROM <source> WHERE <fk> = ?` for a reverse accessor.
-pub(crate) fn reverse_lookup(source: &'static ModelMeta, field: &FieldMeta, rel: &'static RelationMeta) -> &'static str {
+pub(crate) fn reverse_lookup(
+    source: &'static ModelMeta,
+    field: &FieldMeta,
+    rel: &'static RelationMeta,
+) -> &'static str {
     rel.reverse_sql.get_or_init(|| {
-        let sel = crate::render::select(source, &Spec::default()).expect("a plain select always renders");
+        let sel =
+            crate::render::select(source, &Spec::default()).expect("a plain select always renders");
         format!(
             "{} WHERE {}.{} = ?",
             sel.sql,
