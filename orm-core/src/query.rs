@@ -123,12 +123,14 @@ impl Path {
             let at = path.end();
             match resolve_name(at, name) {
                 Some(Resolved::Step(s)) => path.steps.push(s),
-                _ => return Err(Error::Field {
-                    message: format!(
+                _ => {
+                    return Err(Error::Field {
+                        message: format!(
                         "Invalid field name(s) given in select_related: '{name}'. Choices are: {}",
                         relation_choices(at).join(", ")
                     ),
-                }),
+                    })
+                }
             }
         }
         Ok(path)
