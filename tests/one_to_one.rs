@@ -588,3 +588,24 @@ fn create_never_overwrites_an_existing_primary_key() -> Result<()> {
     assert!(!Restaurant::get(&db, place.id)?.serves_pizza);
     Ok(())
 }
+
+#[test]
+fn to_field_forward_load_queries_by_the_named_column() -> Result<()> {
+    let db = setup()?;
+    let t = Target {
+        id: None,
+        name: "beta".into(),
+    }
+    .create(&db)?;
+    let p = ToFieldPointer {
+        id: None,
+        target: OneToOne::to(&t),
+    }
+    .create(&db)?;
+    let loaded = ToFieldPointer::get(&db, p.id)?;
+    assert!(!loaded.target.is_cached());
+    let (got, c) = db.capture(|| loaded.target.get(&db).map(|t| t.id));
+    assert_eq!(got?, t.id, "follows target.name, not target.id");
+    assert_eq!(c.len(), 1);
+    Ok(())
+}

@@ -2,7 +2,7 @@
 
 pub use crate::meta::{FieldMeta, ModelMeta, OnDelete, RelationMeta};
 pub use crate::registry::ModelEntry;
-pub use crate::related::{reverse_forget, reverse_get, reverse_require, reverse_set};
+pub use crate::related::{reverse_get, reverse_require, reverse_set};
 pub use crate::render::LoadPlan;
 pub use crate::sqlcache::SqlCache;
 pub use crate::validate::check_text;
@@ -261,5 +261,23 @@ impl<T: Model> CacheSlot for Option<OneToOne<T>> {
             Some(rel) => rel.set_cached(obj),
             None => false,
         }
+    }
+}
+
+/// A relation value that records its `to_field` after being read from a row.
+pub trait ToField {
+    /// Returns the value with `to_field` recorded.
+    fn with_to_field(self, to_field: &'static str) -> Self;
+}
+
+impl<T: Model> ToField for OneToOne<T> {
+    fn with_to_field(self, to_field: &'static str) -> Self {
+        self.__with_to_field(Some(to_field))
+    }
+}
+
+impl<T: Model> ToField for Option<OneToOne<T>> {
+    fn with_to_field(self, to_field: &'static str) -> Self {
+        self.map(|r| r.__with_to_field(Some(to_field)))
     }
 }

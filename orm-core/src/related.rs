@@ -49,6 +49,9 @@ use crate::render::LoadPlan;
 /// ```
 pub struct OneToOne<T: Model> {
     key: Option<Value>,
+    /// The target column the key refers to (`to_field`); `None` is the target's
+    /// primary key. Set when the value is loaded or saved.
+    to_field: Option<&'static str>,
     cache: OnceCell<Box<T>>,
 }
 
@@ -61,6 +64,7 @@ impl<T: Model> OneToOne<T> {
         let cache = OnceCell::new();
         let _ = cache.set(Box::new(obj.clone()));
         OneToOne {
+            to_field: None,
             key: obj.pk(),
             cache,
         }
@@ -71,6 +75,7 @@ impl<T: Model> OneToOne<T> {
     pub fn from_key(key: impl ToSql) -> Self {
         let key = crate::query::to_value(&key);
         OneToOne {
+            to_field: None,
             key: (!matches!(key, Value::Null)).then_some(key),
             cache: OnceCell::new(),
         }
@@ -120,7 +125,7 @@ impl<T: Model> OneToOne<T> {
     }
 
     /// The related object: from the cache, or loaded with one query by the
-    /// target's primary key.
+    /// target's primary key (or by the `to_field` column the relation names).
     ///
     /// # Errors
     ///
@@ -133,28 +138,22 @@ impl<T: Model> OneToOne<T> {
         let key = self.key.as_ref().ok_or(Error::DoesNotExist {
             model: T::META.name,
         })?;
-        let obj = crate::model::get_by_pk::<T>(db, key)?.ok_or(Error::DoesNotExist {
-            model: T::META.name,
-        })?;
+        let obj = match self.to_field {
+            None => crate::model::get_by_pk::<T>(db, key)?.ok_or(Error::DoesNotExist {
+                model: T::META.name,
+            })?,
+            Some(field) => T::objects()
+                .filter(crate::query::Q::kw(field, key.clone()))
+                .get(db)?,
+        };
         Ok(self.cache.get_or_init(|| Box::new(obj)))
     }
 
-    /// Loads by another target column (a relation with `to_field`).
+    /// Records the target column the key refers to (called by the derive).
     #[doc(hidden)]
-    pub fn __get_by(&self, db: &Db, to_field: Option<&'static str>) -> Result<&T> {
-        let Some(field) = to_field else {
-            return self.get(db);
-        };
-        if let Some(obj) = self.cache.get() {
-            return Ok(obj);
-        }
-        let key = self.key.clone().ok_or(Error::DoesNotExist {
-            model: T::META.name,
-        })?;
-        let obj = T::objects()
-            .filter(crate::query::Q::kw(field, key))
-            .get(db)?;
-        Ok(self.cache.get_or_init(|| Box::new(obj)))
+    pub fn __with_to_field(mut self, to_field: Option<&'static str>) -> Self {
+        self.to_field = to_field;
+        self
     }
 
     /// Called before save: refuses an unsaved cached object and refreshes the
@@ -179,6 +178,7 @@ impl<T: Model> OneToOne<T> {
                 Some(k) => self.key = Some(k),
             }
         }
+        self.to_field = to_field;
         Ok(())
     }
 
@@ -274,6 +274,7 @@ impl<T: Model> Clone for OneToOne<T> {
     fn clone(&self) -> Self {
         OneToOne {
             key: self.key.clone(),
+            to_field: self.to_field,
             cache: self.cache.clone(),
         }
     }
@@ -283,6 +284,7 @@ impl<T: Model> Default for OneToOne<T> {
     /// No key: saving it fails with a NOT NULL error.
     fn default() -> Self {
         OneToOne {
+            to_field: None,
             key: None,
             cache: OnceCell::new(),
         }
@@ -320,6 +322,7 @@ impl<T: Model> FromSql for OneToOne<T> {
         match value {
             ValueRef::Null => Err(rusqlite::types::FromSqlError::InvalidType),
             v => Ok(OneToOne {
+                to_field: None,
                 key: Some(crate::query::value_of_ref(v)),
                 cache: OnceCell::new(),
             }),
@@ -452,14 +455,4 @@ pub fn reverse_set<O: Model, T: Model>(
         }
         Ok(())
     })
-}
-
-/// Forgets the cached reverse result of `owner` for `field`.
-#[doc(hidden)]
-pub fn reverse_forget<O: Model>(db: &Db, owner: &O, field: &'static FieldMeta) {
-    if let Some(rel) = field.relation {
-        if let Some(ck) = key_of(owner, rel.to_field).as_ref().and_then(CacheKey::of) {
-            db.cache.borrow_mut().forget(rel, &ck);
-        }
-    }
 }

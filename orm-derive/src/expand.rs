@@ -249,6 +249,13 @@ pub fn expand(m: &Model) -> TokenStream {
                 reads.push(quote_spanned! {ty.span()=>
                     let #fi: #ty = ::orm_core::__private::read(row, idx, <Self as ::orm_core::Model>::META, #i)?;
                 });
+                if let Kind::Relation(rel) = &f.kind {
+                    if let Some(to) = &rel.to_field {
+                        reads.push(quote! {
+                            let #fi = ::orm_core::__private::ToField::with_to_field(#fi, #to);
+                        });
+                    }
+                }
                 // Spanned on the field type, so that a type the ORM cannot
                 // store is reported on the field, not on `#[derive(Model)]`.
                 let mut at_ty = fi.clone();
