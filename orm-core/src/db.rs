@@ -152,12 +152,6 @@ impl RelationCache {
             .insert(owner, value);
     }
 
-    pub(crate) fn forget(&mut self, rel: &RelationMeta, owner: &CacheKey) {
-        if let Some(m) = self.by_rel.get_mut(&Self::rel_key(rel)) {
-            m.remove(owner);
-        }
-    }
-
     /// Drops every entry of the relations declared on `model` (and its ancestors).
     /// Also drops those declared on its multi-table descendants, whose cached
     /// instances embed this table's row.
