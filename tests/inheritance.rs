@@ -1642,3 +1642,42 @@ fn relations_pointing_at_any_level_cascade_or_block() {
         1
     );
 }
+
+#[test]
+fn bulk_update_of_child_and_parent_columns_hits_the_same_rows() {
+    let db = db();
+    let mut a = grand("a", 1, 10);
+    a.save(&db).unwrap();
+    let mut b = grand("b", 1, 20);
+    b.save(&db).unwrap();
+    grand("c", 2, 30).save(&db).unwrap();
+    // The filter reads `extra`, which the first UPDATE (the child table) changes:
+    // the parent table's UPDATE must still reach the same rows.
+    let n = Child::objects()
+        .filter(Child::extra().eq(1))
+        .update(
+            &db,
+            vec![
+                (Child::extra(), Value::Integer(5)),
+                (Base::name().on::<Child>(), Value::Text("renamed".into())),
+            ],
+        )
+        .unwrap();
+    assert_eq!(n, 2);
+    let names: Vec<String> = Child::objects()
+        .filter(Child::extra().eq(5))
+        .order_by("name")
+        .all(&db)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name.clone())
+        .collect();
+    assert_eq!(names, ["renamed", "renamed"]);
+    assert_eq!(
+        Base::objects()
+            .filter(Base::name().eq("c"))
+            .count(&db)
+            .unwrap(),
+        1
+    );
+}

@@ -185,7 +185,18 @@ impl<M: Model> QuerySet<M> {
             }
             by_depth[depth].push((field.column, v));
         }
+        let tables = by_depth.iter().filter(|s| !s.is_empty()).count();
         db.atomic(|db| {
+            // One table: one UPDATE ... WHERE pk IN (<filter subquery>). Several
+            // tables (a child and its ancestors): the first UPDATE may change a
+            // column the filter reads, so the keys are read once first and each
+            // table is updated by those keys (Django does the same), in chunks
+            // that stay under SQLite's parameter limit.
+            let keys: Option<Vec<Value>> = if tables > 1 {
+                Some(self.pks(db)?)
+            } else {
+                None
+            };
             let (keys_sql, key_params) = crate::render::keys_subquery(M::META, &self.spec)?;
             let mut matched = 0u64;
             for (depth, sets) in by_depth.iter().enumerate() {
@@ -193,22 +204,33 @@ impl<M: Model> QuerySet<M> {
                     continue;
                 }
                 let m = M::META.ancestor(depth);
-                let mut sql = format!("UPDATE {} SET ", quote(m.table));
-                let mut params = Vec::new();
+                let mut head = format!("UPDATE {} SET ", quote(m.table));
+                let mut set_params = Vec::new();
                 for (i, (c, v)) in sets.iter().enumerate() {
                     if i > 0 {
-                        sql.push_str(", ");
+                        head.push_str(", ");
                     }
-                    sql.push_str(&quote(c));
-                    sql.push_str(" = ?");
-                    params.push(v.clone());
+                    head.push_str(&quote(c));
+                    head.push_str(" = ?");
+                    set_params.push(v.clone());
                 }
-                sql.push_str(&format!(
-                    " WHERE {} IN ({keys_sql})",
-                    quote(m.pk_field().column)
-                ));
-                params.extend(key_params.iter().cloned());
-                matched = db.execute(&sql, &params)? as u64;
+                head.push_str(&format!(" WHERE {} IN (", quote(m.pk_field().column)));
+                matched = match &keys {
+                    None => {
+                        let mut params = set_params;
+                        params.extend(key_params.iter().cloned());
+                        db.execute(&format!("{head}{keys_sql})"), &params)? as u64
+                    }
+                    Some(keys) => {
+                        for chunk in keys.chunks(crate::prefetch::CHUNK) {
+                            let marks = vec!["?"; chunk.len()].join(", ");
+                            let mut params = set_params.clone();
+                            params.extend(chunk.iter().cloned());
+                            db.execute(&format!("{head}{marks})"), &params)?;
+                        }
+                        keys.len() as u64
+                    }
+                };
                 db.wrote(m);
             }
             Ok(matched)

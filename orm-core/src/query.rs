@@ -511,6 +511,17 @@ impl<R: Model> Col<R> {
         }
     }
 
+    /// The same column, typed for a query on `C`, a multi-table child of `R`
+    /// (any depth): `Base::name().on::<Child>()` in `Child::objects().update(...)`.
+    /// Using it on a model that does not inherit `R` is an [`Error::Field`]
+    /// when the query runs.
+    pub fn on<C: Model>(self) -> Col<C> {
+        Col {
+            target: self.target,
+            _root: PhantomData,
+        }
+    }
+
     /// The target of this column, for use in `order_by` and `update`.
     pub fn target(&self) -> &Target {
         &self.target
