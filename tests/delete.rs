@@ -1189,7 +1189,7 @@ fn a_root_query_with_a_subquery_is_read_before_any_write() -> Result<()> {
     let with_profile = Profile::objects().values(Profile::user().key());
     let (deleted, captured) = db.capture(|| {
         User::objects()
-            .filter(User::id().in_query::<Profile>(with_profile))
+            .filter(User::id().in_query(with_profile))
             .delete(&db)
     });
     assert_eq!(

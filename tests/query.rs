@@ -227,10 +227,7 @@ fn every_lookup() -> Result<()> {
     assert_eq!(run(User::username().ne("bob"))?, ["alice", "carol"]);
     // Subquery: users whose id is among profile owners.
     let owners = Profile::objects().values(Profile::user().key());
-    assert_eq!(
-        run(User::id().in_query::<Profile>(owners))?,
-        ["alice", "bob"]
-    );
+    assert_eq!(run(User::id().in_query(owners))?, ["alice", "bob"]);
     // Reverse `exact` compares the related primary key.
     let p = Profile::objects()
         .filter(Q::kw("user__username", "bob"))
@@ -663,6 +660,20 @@ fn prefetch_chunks_keys_under_the_parameter_limit() -> Result<()> {
     assert_eq!(r?, 600);
     assert_eq!(c.len(), 1 + 3, "1,200 keys in chunks of 500");
     let mut users = User::objects().filter(User::karma().lt(10)).all(&db)?;
-    orm_core::prefetch_related_objects(&db, &mut users, "profile")?;
+    db.clear_cache();
+    let (r, c) = db.capture(|| -> Result<usize> {
+        orm_core::prefetch_related_objects(&db, &mut users, "profile")?;
+        let mut with = 0;
+        for u in &users {
+            with += u.profile_opt(&db)?.is_some() as usize;
+        }
+        Ok(with)
+    });
+    assert_eq!(r?, 5, "users 0..10, every even one has a profile");
+    assert_eq!(
+        c.len(),
+        1,
+        "one IN query, then the accessors read the cache"
+    );
     Ok(())
 }

@@ -6,7 +6,7 @@ use rusqlite::{CachedStatement, Row};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::model::Model;
-use crate::query::{Col, QuerySet, Target};
+use crate::query::{Col, QuerySet};
 use crate::related::fill_child;
 use crate::render::{quote, LoadPlan};
 
@@ -149,11 +149,7 @@ impl<M: Model> QuerySet<M> {
     ///
     /// As [`QuerySet::all`].
     pub fn exists(&self, db: &Db) -> Result<bool> {
-        let (sql, params) = crate::render::aggregate(M::META, &self.spec, true)?;
-        let mut stmt = db.prepare(&sql)?;
-        bind_all(&mut stmt, &params)?;
-        let mut rows = stmt.raw_query();
-        Ok(rows.next().map_err(Error::from_sqlite)?.is_some())
+        exists_spec(db, M::META, &self.spec)
     }
 
     /// Sets columns on every matching row in one statement per table (Django's
@@ -326,13 +322,6 @@ impl<M: Model> Stream<'_, M> {
     }
 }
 
-/// Target of a column, used by `order_by(Col)`.
-impl<M: Model> From<Col<M>> for Target {
-    fn from(c: Col<M>) -> Self {
-        c.target().clone()
-    }
-}
-
 /// `exists()` for a model known only by its metadata.
 pub(crate) fn exists_dyn(
     db: &Db,
@@ -343,7 +332,15 @@ pub(crate) fn exists_dyn(
         filter: Some(q),
         ..Default::default()
     };
-    let (sql, params) = crate::render::aggregate(model, &spec, true)?;
+    exists_spec(db, model, &spec)
+}
+
+fn exists_spec(
+    db: &Db,
+    model: &'static crate::meta::ModelMeta,
+    spec: &crate::query::Spec,
+) -> Result<bool> {
+    let (sql, params) = crate::render::aggregate(model, spec, true)?;
     let mut stmt = db.prepare(&sql)?;
     bind_all(&mut stmt, &params)?;
     let mut rows = stmt.raw_query();

@@ -573,9 +573,9 @@ impl<R: Model> Col<R> {
         let list = values.into_iter().map(|v| to_value(&v)).collect();
         self.leaf(Op::In, Rhs::List(list))
     }
-    /// `IN (SELECT <column or pk> FROM ...)`.
-    pub fn in_query<M: Model>(self, qs: impl Into<Subquery>) -> Q {
-        let _ = PhantomData::<M>;
+    /// `IN (SELECT <column or pk> FROM ...)`: pass a `QuerySet` (its keys) or
+    /// `QuerySet::values(col)`.
+    pub fn in_query(self, qs: impl Into<Subquery>) -> Q {
         self.leaf(Op::In, Rhs::Subquery(Box::new(qs.into())))
     }
     /// Contains the text, case-sensitively.
