@@ -56,6 +56,9 @@ pub struct RelationMeta {
     pub related_query_name: Option<&'static str>,
     /// True for a multi-table inheritance parent link.
     pub parent_link: bool,
+    /// True for the implicit `<parent>_ptr` link of `#[parent]` (Django's
+    /// `auto_created`), false for a declared field.
+    pub auto_created: bool,
     /// False drops the `REFERENCES` clause from the DDL.
     pub db_constraint: bool,
     /// Lookups the related object must satisfy (`limit_choices_to`), checked by

@@ -29,7 +29,7 @@ impl CreateTable {
 fn early(f: &FieldMeta) -> bool {
     match f.relation {
         None => true,
-        Some(rel) => f.primary_key && (!rel.parent_link || f.name.ends_with("_ptr")),
+        Some(rel) => f.primary_key && (!rel.parent_link || rel.auto_created),
     }
 }
 

@@ -539,6 +539,7 @@ fn relation_static(m: &Model, f: &Field, rel: &Relation, name: &Ident, i: usize)
     let related_name = opt_str(rel.related_name.as_ref().map(|l| l.value()));
     let related_query_name = opt_str(rel.related_query_name.as_ref().map(|l| l.value()));
     let parent_link = rel.parent_link;
+    let auto_created = rel.implicit_parent;
     let db_constraint = rel.db_constraint;
     let mut extra = Vec::new();
     let on_delete = match rel.on_delete.as_ref().unwrap_or(&OnDelete::Cascade) {
@@ -584,6 +585,7 @@ fn relation_static(m: &Model, f: &Field, rel: &Relation, name: &Ident, i: usize)
             related_name: #related_name,
             related_query_name: #related_query_name,
             parent_link: #parent_link,
+            auto_created: #auto_created,
             db_constraint: #db_constraint,
             limit_choices_to: #limit,
             reverse_sql: ::orm_core::__private::OnceLock::new(),
