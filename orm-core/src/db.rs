@@ -128,9 +128,11 @@ impl std::hash::Hasher for KeyHasher {
     }
 }
 
-/// Reverse one-to-one results, per relation and owner key. Any write to the
-/// model that holds the key drops that relation's entries, so a cached answer
-/// is never stale with respect to writes made through this handle.
+/// Reverse one-to-one results, per relation and owner key. Any write through
+/// the handle empties it (a cached object may embed rows of any model through
+/// its own `select_related` caches), and so does a commit by another
+/// connection (`PRAGMA data_version`), so a cached answer is never stale with
+/// respect to writes the program made.
 #[derive(Default)]
 pub(crate) struct RelationCache {
     by_rel: HashMap<usize, HashMap<CacheKey, CachedRelated, KeyState>, KeyState>,
@@ -150,32 +152,6 @@ impl RelationCache {
             .entry(Self::rel_key(rel))
             .or_default()
             .insert(owner, value);
-    }
-
-    /// Drops every entry of the relations declared on `model` (and its ancestors).
-    /// Also drops those declared on its multi-table descendants, whose cached
-    /// instances embed this table's row.
-    pub(crate) fn invalidate(&mut self, model: &'static ModelMeta) {
-        if self.by_rel.is_empty() {
-            return;
-        }
-        for m in model.chain() {
-            for (_, rel) in m.relations() {
-                self.by_rel.remove(&Self::rel_key(rel));
-            }
-        }
-        self.invalidate_descendants(model);
-    }
-
-    fn invalidate_descendants(&mut self, model: &'static ModelMeta) {
-        for r in registry().reverse_of(model) {
-            if r.rel.parent_link {
-                for (_, rel) in r.source.relations() {
-                    self.by_rel.remove(&Self::rel_key(rel));
-                }
-                self.invalidate_descendants(r.source);
-            }
-        }
     }
 
     pub(crate) fn clear(&mut self) {
@@ -203,7 +179,14 @@ pub struct Db {
     queries: Cell<u64>,
     log: RefCell<Option<Vec<String>>>,
     depth: Cell<u32>,
+    /// True for a file database, which other connections may change.
+    shared: bool,
+    /// The last `PRAGMA data_version` seen, see [`Db::sync_cache`].
+    data_version: Cell<i64>,
     pub(crate) cache: RefCell<RelationCache>,
+    /// Tables read by the [`crate::Stream`]s open on this handle (one entry
+    /// per stream and table); writes to them are refused while it is open.
+    streaming: RefCell<Vec<&'static ModelMeta>>,
     pub(crate) hooks: Hooks,
 }
 
@@ -233,7 +216,13 @@ impl Db {
     ///
     /// As [`Db::open_in_memory`].
     pub fn open(path: impl AsRef<Path>) -> Result<Db> {
-        Self::from_connection(Connection::open(path)?)
+        let conn = Connection::open(path)?;
+        // WAL: readers never block the writer and the writer never blocks
+        // readers, so several handles (threads, processes) can share the file;
+        // commits also fsync less. It is a property of the file and stays on.
+        // (An in-memory database answers "memory" and is left as it is.)
+        let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        Self::from_connection(conn)
     }
 
     /// Wraps an existing rusqlite connection (turning foreign keys on).
@@ -247,13 +236,20 @@ impl Db {
             return Err(Error::Check(errors.to_vec()));
         }
         conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        // Another handle holding the write lock makes this one wait up to
+        // five seconds (Django's default `timeout`) before `Error::Busy`.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(256);
+        let shared = conn.path().is_some_and(|p| !p.is_empty());
         Ok(Db {
+            shared,
+            data_version: Cell::new(-1),
             conn,
             queries: Cell::new(0),
             log: RefCell::new(None),
             depth: Cell::new(0),
             cache: RefCell::new(RelationCache::default()),
+            streaming: RefCell::new(Vec::new()),
             hooks: Hooks::default(),
         })
     }
@@ -346,8 +342,12 @@ impl Db {
     pub fn atomic<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
         let depth = self.depth.get();
         let (begin, commit, rollback) = if depth == 0 {
+            // IMMEDIATE takes the write lock at once, so two handles writing
+            // the same file queue on the busy timeout instead of failing with
+            // SQLITE_BUSY when the second one first writes (a DEFERRED
+            // transaction cannot wait: its read snapshot may be stale).
             (
-                "BEGIN".to_string(),
+                "BEGIN IMMEDIATE".to_string(),
                 "COMMIT".to_string(),
                 "ROLLBACK".to_string(),
             )
@@ -363,15 +363,34 @@ impl Db {
             .execute_batch(&begin)
             .map_err(Error::from_sqlite)?;
         self.depth.set(depth + 1);
+        // Rolls back and restores the depth when `f` panics: the unwinding
+        // drops the guard. Without it the handle would stay inside an open
+        // transaction and every later write would be silently discarded.
+        let guard = Unwind {
+            db: self,
+            depth,
+            rollback: &rollback,
+        };
         let out = f(self);
+        std::mem::forget(guard);
         self.depth.set(depth);
         match out {
             Ok(v) => match self.conn.execute_batch(&commit) {
                 Ok(()) => Ok(v),
                 Err(e) => {
+                    let err = Error::from_sqlite(e);
+                    // A deferred foreign key fails at COMMIT without saying
+                    // which row: ask SQLite before rolling back.
+                    let err = match err {
+                        Error::Integrity {
+                            kind: crate::error::Constraint::ForeignKey,
+                            ..
+                        } => self.foreign_key_failure().unwrap_or(err),
+                        err => err,
+                    };
                     let _ = self.conn.execute_batch(&rollback);
                     self.clear_cache();
-                    Err(Error::from_sqlite(e))
+                    Err(err)
                 }
             },
             Err(e) => {
@@ -380,6 +399,57 @@ impl Db {
                 Err(e)
             }
         }
+    }
+
+    /// Names the row a deferred foreign key failure is about (`PRAGMA
+    /// foreign_key_check`, run inside the failing transaction).
+    fn foreign_key_failure(&self) -> Option<Error> {
+        let mut stmt = self.conn.prepare("PRAGMA foreign_key_check").ok()?;
+        let mut rows = stmt.query([]).ok()?;
+        let row = rows.next().ok()??;
+        let table: String = row.get(0).ok()?;
+        let rowid: Option<i64> = row.get(1).ok()?;
+        let parent: String = row.get(2).ok()?;
+        let fkid: i64 = row.get(3).ok()?;
+        drop(rows);
+        drop(stmt);
+        let mut list = self
+            .conn
+            .prepare(&format!(
+                "PRAGMA foreign_key_list({})",
+                crate::render::quote(&table)
+            ))
+            .ok()?;
+        let column: String = list
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(3)?)))
+            .ok()?
+            .filter_map(|r| r.ok())
+            .find(|(id, _)| *id == fkid)
+            .map(|(_, c)| c)?;
+        let value: Option<rusqlite::types::Value> = rowid.and_then(|id| {
+            self.conn
+                .query_row(
+                    &format!(
+                        "SELECT {} FROM {} WHERE rowid = ?",
+                        crate::render::quote(&column),
+                        crate::render::quote(&table)
+                    ),
+                    [id],
+                    |r| r.get(0),
+                )
+                .ok()
+        });
+        let value = value
+            .map(|v| crate::delete::display_value(&v))
+            .unwrap_or_else(|| "?".into());
+        Some(Error::Integrity {
+            kind: crate::error::Constraint::ForeignKey,
+            message: format!(
+                "FOREIGN KEY constraint failed: {table}.{column} = {value} refers to no row of {parent}"
+            ),
+            table,
+            columns: vec![column],
+        })
     }
 
     /// Creates the table of every registered model that does not exist yet, in
@@ -405,9 +475,87 @@ impl Db {
         crate::schema::sql_create_all(crate::registry::models())
     }
 
-    /// Forgets cached reverse results for relations declared on `model`; called
-    /// on every write to it.
-    pub(crate) fn wrote(&self, model: &'static ModelMeta) {
-        self.cache.borrow_mut().invalidate(model);
+    /// Refuses a write to `table` while a stream over it is open on this
+    /// handle: SQLite gives no isolation between statements of one connection,
+    /// so the stream could see the write (a loop creating a row per streamed
+    /// row would never end). Django documents the same hazard for
+    /// `iterator()`; here it is an error instead of undefined results.
+    pub(crate) fn before_write(&self, table: &'static ModelMeta) -> Result<()> {
+        let streaming = self.streaming.borrow();
+        if streaming.is_empty() {
+            return Ok(());
+        }
+        if let Some(m) = streaming.iter().find(|m| m.is(table)) {
+            return Err(Error::Usage(format!(
+                "cannot write to {} ({}) while a stream over it is open on this handle: \
+                 collect the rows first (`all()`), or drop the stream before writing",
+                m.name, m.table
+            )));
+        }
+        Ok(())
+    }
+
+    /// Registers the tables a stream reads, until [`Db::stream_closed`].
+    pub(crate) fn stream_opened(&self, tables: &[&'static ModelMeta]) {
+        self.streaming.borrow_mut().extend_from_slice(tables);
+    }
+
+    /// Unregisters what [`Db::stream_opened`] registered.
+    pub(crate) fn stream_closed(&self, tables: &[&'static ModelMeta]) {
+        let mut streaming = self.streaming.borrow_mut();
+        for t in tables {
+            if let Some(i) = streaming.iter().position(|m| m.is(t)) {
+                streaming.swap_remove(i);
+            }
+        }
+    }
+
+    /// Forgets cached reverse results; called on every write (to `model`).
+    ///
+    /// The whole cache goes, not only the relations declared on `model`: a
+    /// cached object can hold rows of any model in its nested caches
+    /// (`select_related("b__c")` then `c.save()`), and an empty map is cheap
+    /// to clear, so writes cost nothing when nothing is cached.
+    pub(crate) fn wrote(&self, _model: &'static ModelMeta) {
+        self.cache.borrow_mut().clear();
+    }
+
+    /// Empties the reverse cache when another connection committed since the
+    /// last look (`PRAGMA data_version`; file databases only, since a private
+    /// in-memory database has no other connection). Called before every
+    /// cache read.
+    pub(crate) fn sync_cache(&self) {
+        if !self.shared {
+            return;
+        }
+        let version = self
+            .conn
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)));
+        match version {
+            Ok(v) if v == self.data_version.get() => {}
+            Ok(v) => {
+                self.data_version.set(v);
+                self.clear_cache();
+            }
+            Err(_) => self.clear_cache(),
+        }
+    }
+}
+
+/// Rolls an [`Db::atomic`] block back when a panic unwinds through it.
+struct Unwind<'a> {
+    db: &'a Db,
+    depth: u32,
+    rollback: &'a str,
+}
+
+impl Drop for Unwind<'_> {
+    fn drop(&mut self) {
+        let _ = self.db.conn.execute_batch(self.rollback);
+        self.db.depth.set(self.depth);
+        if let Ok(mut cache) = self.db.cache.try_borrow_mut() {
+            cache.clear();
+        }
     }
 }

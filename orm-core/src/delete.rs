@@ -125,6 +125,9 @@ fn collect_and_delete(
     if plan.is_empty() {
         return Ok(Deleted::default());
     }
+    for s in &plan.stmts {
+        db.before_write(s.table)?;
+    }
     let rendered = plan.render_within_limits();
     db.atomic(|db| plan.execute(db, &rendered))
 }

@@ -252,9 +252,24 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// The database stayed locked by another connection for longer than the
+    /// busy timeout (SQLITE_BUSY / SQLITE_LOCKED); the operation was rolled
+    /// back and may be retried.
+    #[error("database is busy: {message}")]
+    Busy {
+        /// The database's own message.
+        message: String,
+    },
+
     /// Any other SQLite error.
     #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Self {
+        Error::from_sqlite(err)
+    }
 }
 
 impl Error {
@@ -286,6 +301,16 @@ impl Error {
             }
             if code.code == rusqlite::ErrorCode::ConstraintViolation {
                 return integrity_from_message(msg);
+            }
+        }
+        if let rusqlite::Error::SqliteFailure(code, msg) = &err {
+            if matches!(
+                code.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) {
+                return Error::Busy {
+                    message: msg.clone().unwrap_or_else(|| code.to_string()),
+                };
             }
         }
         Error::Sqlite(err)

@@ -76,10 +76,13 @@ impl<M: Model> QuerySet<M> {
         let sel = crate::render::select(M::META, &self.spec)?;
         let mut stmt = db.prepare(&sel.sql)?;
         bind_all(&mut stmt, &sel.params)?;
+        let tables: Vec<_> = M::META.chain().collect();
+        db.stream_opened(&tables);
         Ok(Stream {
             db,
             stmt,
             plan: sel.plan,
+            tables,
             _m: std::marker::PhantomData,
         })
     }
@@ -181,6 +184,11 @@ impl<M: Model> QuerySet<M> {
             }
             by_depth[depth].push((field.column, v));
         }
+        for (depth, sets) in by_depth.iter().enumerate() {
+            if !sets.is_empty() {
+                db.before_write(M::META.ancestor(depth))?;
+            }
+        }
         let tables = by_depth.iter().filter(|s| !s.is_empty()).count();
         db.atomic(|db| {
             // One table: one UPDATE ... WHERE pk IN (<filter subquery>). Several
@@ -277,11 +285,24 @@ pub(crate) fn bind_all(stmt: &mut CachedStatement<'_>, params: &[Value]) -> Resu
 }
 
 /// A prepared query whose rows are read one at a time; see [`QuerySet::stream`].
+///
+/// While a stream is alive, writes through the same [`Db`] to the streamed
+/// model's tables (its own and its parents') fail with [`Error::Usage`]:
+/// SQLite does not isolate statements of one connection from each other, so
+/// the stream could see them (Django documents the same hazard for
+/// `iterator()`). Writes to other tables are fine.
 pub struct Stream<'db, M> {
     db: &'db Db,
     stmt: CachedStatement<'db>,
     plan: LoadPlan,
+    tables: Vec<&'static crate::meta::ModelMeta>,
     _m: std::marker::PhantomData<fn() -> M>,
+}
+
+impl<M> Drop for Stream<'_, M> {
+    fn drop(&mut self) {
+        self.db.stream_closed(&self.tables);
+    }
 }
 
 impl<M: Model> Stream<'_, M> {

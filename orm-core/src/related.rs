@@ -345,6 +345,7 @@ pub fn reverse_get<O: Model, T: Model>(
         return Ok(None);
     };
     let ck = CacheKey::of(&key);
+    db.sync_cache();
     if let Some(ck) = &ck {
         if let Some(hit) = db.cache.borrow().get(rel, ck) {
             return Ok(hit.as_ref().and_then(|b| b.downcast_ref::<T>()).cloned());
@@ -422,6 +423,7 @@ pub fn reverse_set<O: Model, T: Model>(
         if let Some(cur) = current {
             if cur.pk() != value.pk() || value.pk().is_none() {
                 if field.null {
+                    db.before_write(T::META)?;
                     let sql = format!(
                         "UPDATE {} SET {} = NULL WHERE {} = ?",
                         crate::render::quote(T::META.table),

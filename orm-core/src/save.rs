@@ -77,6 +77,7 @@ pub(crate) fn save_chain<P: Model>(db: &Db, parent: &mut P, raw: bool) -> Result
 /// Writes `obj`'s own table; returns true when a row was inserted.
 pub(crate) fn save_table<M: Model>(db: &Db, obj: &mut M, force_insert: bool) -> Result<bool> {
     let meta = M::META;
+    db.before_write(meta)?;
     let pk_field = meta.pk_field();
     let pk = obj.pk();
     match pk {
