@@ -351,3 +351,397 @@ fn deferred_foreign_key_failure_names_table_column_and_key() {
     }
     assert_eq!(Ticket::objects().count(&db).unwrap(), 0);
 }
+
+// ------------------------------------------ 2. a value that cannot be bound
+
+/// A value whose conversion fails, as `u64::MAX` does with rusqlite's
+/// `fallible_uint`.
+struct Unbindable;
+
+impl rusqlite::ToSql for Unbindable {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Err(rusqlite::Error::ToSqlConversionFailure(
+            "out of range".into(),
+        ))
+    }
+}
+
+fn bank(db: &Db) {
+    for (name, balance) in [("a", Some(1)), ("b", None), ("c", Some(3))] {
+        Account {
+            id: None,
+            name: name.into(),
+            balance,
+            note: None,
+        }
+        .save(db)
+        .unwrap();
+    }
+}
+
+#[test]
+fn an_unbindable_filter_value_is_an_error_naming_the_field_and_nothing_runs() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    bank(&db);
+    let err = Account::objects()
+        .filter(Account::balance().eq(Unbindable))
+        .delete(&db)
+        .unwrap_err();
+    match &err {
+        Error::InvalidValue { model, field, .. } => {
+            assert_eq!((*model, *field), ("Account", "balance"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(Account::objects().count(&db).unwrap(), 3, "nothing deleted");
+    for q in [
+        Q::kw("balance", Unbindable),
+        Q::kw_list("balance__in", [Unbindable]),
+        Account::balance().range(0, Unbindable),
+        !Account::balance().is_in([Unbindable]),
+    ] {
+        let qs = Account::objects().filter(q);
+        assert!(matches!(
+            qs.count(&db),
+            Err(Error::InvalidValue {
+                field: "balance",
+                ..
+            })
+        ));
+        assert!(qs
+            .update(&db, vec![(Account::note(), Value::Text("x".into()))])
+            .is_err());
+    }
+    assert!(Account::objects()
+        .filter(Account::note().is_null(false))
+        .exists(&db)
+        .is_ok_and(|e| !e));
+    assert!(matches!(
+        Account::get(&db, Unbindable),
+        Err(Error::InvalidValue { field: "id", .. })
+    ));
+}
+
+#[test]
+fn an_unbindable_relation_key_is_an_error_not_null() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    let mut card = Card {
+        id: None,
+        account: OneToOne::from_key(Unbindable),
+        score: 0,
+        label: None,
+    };
+    match card.save(&db).unwrap_err() {
+        Error::InvalidValue { model, field, .. } => {
+            assert_eq!((model, field), ("Card", "account"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        card.account.get(&db),
+        Err(Error::InvalidValue { .. })
+    ));
+    assert_eq!(Card::objects().count(&db).unwrap(), 0);
+}
+
+// ------------------------------------------------------------------ 10. NaN
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "corr")]
+pub struct Reading {
+    pub id: Option<i64>,
+    pub value: f64,
+    pub maybe: Option<f64>,
+}
+
+#[test]
+fn nan_is_an_error_naming_the_field() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    let err = Reading {
+        id: None,
+        value: 1.0,
+        maybe: Some(f64::NAN),
+    }
+    .save(&db)
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidValue {
+                model: "Reading",
+                field: "maybe",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = Reading {
+        id: None,
+        value: f64::NAN,
+        maybe: None,
+    }
+    .save(&db)
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidValue { field: "value", .. }),
+        "{err:?}"
+    );
+    assert!(matches!(
+        Reading::objects()
+            .filter(Reading::value().lt(f64::NAN))
+            .count(&db),
+        Err(Error::InvalidValue { field: "value", .. })
+    ));
+    assert_eq!(Reading::objects().count(&db).unwrap(), 0);
+}
+
+// -------------------------------------------------- 3. NUL bytes in lookups
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "corr")]
+pub struct Item {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+fn item_names(db: &Db, q: Q) -> Vec<String> {
+    let mut v: Vec<String> = Item::objects()
+        .filter(q)
+        .all(db)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.name)
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn text_lookups_compare_every_byte_nul_included() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    let all = ["a", "ab", "a\0b", "x\0ab", "A\0B", "b", "\0"];
+    for n in all {
+        Item {
+            id: None,
+            name: n.into(),
+        }
+        .save(&db)
+        .unwrap();
+    }
+    // Django's definitions, byte by byte (case folding ASCII only).
+    type Expect = fn(&str) -> bool;
+    let cases: Vec<(Q, Expect)> = vec![
+        (Item::name().contains("\0b"), |s| s.contains("\0b")),
+        (Item::name().contains("b"), |s| s.contains('b')),
+        (Item::name().icontains("\0b"), |s| {
+            s.to_ascii_lowercase().contains("\0b")
+        }),
+        (Item::name().starts_with("a\0"), |s| s.starts_with("a\0")),
+        (Item::name().starts_with("a"), |s| s.starts_with('a')),
+        (Item::name().istarts_with("a\0"), |s| {
+            s.to_ascii_lowercase().starts_with("a\0")
+        }),
+        (Item::name().ends_with("\0b"), |s| s.ends_with("\0b")),
+        (Item::name().ends_with("ab"), |s| s.ends_with("ab")),
+        (Item::name().iends_with("\0B"), |s| {
+            s.to_ascii_lowercase().ends_with("\0b")
+        }),
+        (Item::name().iexact("a"), |s| s.eq_ignore_ascii_case("a")),
+        (Item::name().iexact("a\0b"), |s| {
+            s.eq_ignore_ascii_case("a\0b")
+        }),
+        (Item::name().eq("a"), |s| s == "a"),
+        (Item::name().ends_with(""), |_| true),
+    ];
+    for (i, (q, want)) in cases.into_iter().enumerate() {
+        let mut expected: Vec<String> = all
+            .iter()
+            .filter(|s| want(s))
+            .map(|s| s.to_string())
+            .collect();
+        expected.sort();
+        assert_eq!(item_names(&db, q), expected, "case {i}");
+    }
+    // And the delete that removed every row now removes only the match.
+    let deleted = Item::objects()
+        .filter(Item::name().contains("\0b"))
+        .delete(&db)
+        .unwrap();
+    assert_eq!(deleted.total, 1);
+    assert_eq!(Item::objects().count(&db).unwrap(), all.len() as u64 - 1);
+}
+
+// --------------------------------------- 6. exclude keeps NULLs and missing
+
+#[test]
+fn exclude_keeps_null_columns_and_missing_relations() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    let with_note = Account {
+        id: None,
+        name: "noted".into(),
+        balance: Some(0),
+        note: Some(String::new()),
+    }
+    .create(&db)
+    .unwrap();
+    let without = account("plain").create(&db).unwrap();
+    Card {
+        id: None,
+        account: OneToOne::to(&with_note),
+        score: 0,
+        label: None,
+    }
+    .create(&db)
+    .unwrap();
+    let ids = |qs: QuerySet<Account>| -> Vec<Option<i64>> {
+        qs.order_by("id")
+            .all(&db)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect()
+    };
+    assert_eq!(
+        ids(Account::objects().exclude(Q::kw("note", ""))),
+        [without.id]
+    );
+    assert_eq!(
+        ids(Account::objects().filter(Account::note().ne(""))),
+        [without.id]
+    );
+    assert_eq!(
+        ids(Account::objects().exclude(Q::kw("card__score", 0))),
+        [without.id],
+        "an account with no card is kept"
+    );
+    assert_eq!(
+        ids(Account::objects().filter(!Q::kw("balance__lt", 5))),
+        [without.id]
+    );
+    // filter and exclude partition the table.
+    for q in [
+        Q::kw("note", ""),
+        Q::kw("card__score", 0),
+        Q::kw_list("balance__in", [0]),
+    ] {
+        let f = Account::objects().filter(q.clone()).count(&db).unwrap();
+        let e = Account::objects().exclude(q).count(&db).unwrap();
+        assert_eq!(f + e, 2);
+    }
+}
+
+// --------------------------------- 7. values stay in step with placeholders
+
+#[test]
+fn a_subtree_that_simplifies_away_takes_its_values_with_it() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    bank(&db);
+    let q = Q::And(vec![
+        Q::Or(vec![Q::kw("name", "zzz"), Q::All]),
+        Q::kw("name", "a"),
+    ]);
+    let qs = Account::objects().filter(q);
+    let (sql, params) = qs.to_sql().unwrap();
+    assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
+    assert_eq!(qs.count(&db).unwrap(), 1);
+    // The order of siblings does not matter.
+    let q = Q::And(vec![
+        Q::kw("name", "c"),
+        Q::Or(vec![Q::kw("name", "zzz"), Q::kw("balance", 3), Q::All]),
+        Q::kw("balance", 3),
+    ]);
+    assert_eq!(Account::objects().filter(q).count(&db).unwrap(), 1);
+}
+
+// -------------------------------------------- 13. deep trees, typed error
+
+#[test]
+fn a_deep_q_tree_is_a_typed_error_not_a_stack_overflow() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    bank(&db);
+    let mut q = Q::kw("name", "a");
+    for i in 0..20_000 {
+        q = if i % 2 == 0 {
+            q & Q::kw("balance__gte", 0)
+        } else {
+            q | Q::kw("name", "b")
+        };
+    }
+    let qs = Account::objects().filter(q);
+    assert!(matches!(qs.count(&db), Err(Error::Limit { .. })));
+    assert!(matches!(qs.get(&db), Err(Error::Limit { .. })));
+    assert!(matches!(qs.first(&db), Err(Error::Limit { .. })));
+    assert!(matches!(qs.delete(&db), Err(Error::Limit { .. })));
+    assert!(matches!(qs.to_sql(), Err(Error::Limit { .. })));
+    drop(qs); // dropping the tree does not recurse either
+              // Within the documented depth it works.
+    let mut q = Q::kw("name", "a");
+    for i in 0..(orm_core::query::MAX_Q_DEPTH - 2) {
+        q = if i % 2 == 0 {
+            q & Q::kw("balance__gte", 0)
+        } else {
+            q | Q::kw("name", "b")
+        };
+    }
+    assert!(Account::objects().filter(q).count(&db).is_ok());
+}
+
+// ------------------------------------------- 14. lists past SQLite's limits
+
+#[test]
+fn in_lists_longer_than_the_parameter_limit_work_everywhere() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    bank(&db);
+    let mut ids: Vec<i64> = (1000..41_000).collect();
+    ids.push(1);
+    ids.push(3);
+    let qs = || Account::objects().filter(Account::id().is_in(ids.clone()));
+    assert_eq!(qs().all(&db).unwrap().len(), 2);
+    assert_eq!(qs().count(&db).unwrap(), 2);
+    assert!(qs().exists(&db).unwrap());
+    assert_eq!(
+        qs().update(&db, vec![(Account::note(), Value::Text("hit".into()))])
+            .unwrap(),
+        2
+    );
+    let texts: Vec<String> = (0..40_000).map(|i| format!("n{i}\"\\")).collect();
+    let mut names = texts.clone();
+    names.push("b".into());
+    assert_eq!(
+        Account::objects()
+            .filter(Account::name().is_in(names))
+            .count(&db)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        Account::objects()
+            .exclude(Account::id().is_in(ids.clone()))
+            .count(&db)
+            .unwrap(),
+        1
+    );
+    assert_eq!(qs().delete(&db).unwrap().total, 2);
+    assert_eq!(Account::objects().count(&db).unwrap(), 1);
+}
+
+#[test]
+fn a_thousand_or_ed_lookups_stay_under_the_expression_depth() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    bank(&db);
+    let mut q = Q::kw("name", "a");
+    for i in 0..1_500 {
+        q = q | Q::kw("name", format!("x{i}"));
+    }
+    assert_eq!(Account::objects().filter(q.clone()).count(&db).unwrap(), 1);
+    assert_eq!(Account::objects().exclude(q).count(&db).unwrap(), 2);
+}

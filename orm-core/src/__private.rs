@@ -60,17 +60,47 @@ fn field_error(meta: &'static ModelMeta, field: usize, e: rusqlite::Error) -> Er
     }
 }
 
-/// Binds one parameter.
+/// Binds field `field` of `meta` as parameter `idx`. A value that cannot be
+/// bound exactly (a `ToSql` that fails, a NaN that SQLite would store as
+/// NULL) is an [`Error::InvalidValue`] naming the field; nothing is bound.
 #[inline]
 pub fn bind<T: rusqlite::ToSql + ?Sized>(
     stmt: &mut rusqlite::Statement<'_>,
     idx: &mut usize,
     value: &T,
+    meta: &'static ModelMeta,
+    field: usize,
 ) -> Result<()> {
-    stmt.raw_bind_parameter(*idx, value)
+    let out = match value.to_sql() {
+        Ok(out) => out,
+        Err(e) => return Err(bind_error(meta, field, e.to_string())),
+    };
+    let nan = match &out {
+        rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Real(r)) => r.is_nan(),
+        rusqlite::types::ToSqlOutput::Owned(Value::Real(r)) => r.is_nan(),
+        _ => false,
+    };
+    if nan {
+        return Err(bind_error(
+            meta,
+            field,
+            "NaN cannot be stored (SQLite would read it back as NULL)".into(),
+        ));
+    }
+    stmt.raw_bind_parameter(*idx, out)
         .map_err(Error::from_sqlite)?;
     *idx += 1;
     Ok(())
+}
+
+#[cold]
+fn bind_error(meta: &'static ModelMeta, field: usize, reason: String) -> Error {
+    Error::InvalidValue {
+        model: meta.name,
+        field: meta.fields.get(field).map_or("?", |f| f.name),
+        value: "the field's value".into(),
+        reason,
+    }
 }
 
 /// A value as an owned [`Value`].

@@ -252,6 +252,14 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// A query exceeds a documented limit of the ORM or the database (`Q`
+    /// nesting depth, bound values per statement); nothing ran.
+    #[error("{message}")]
+    Limit {
+        /// What exceeded which limit, and what to do instead.
+        message: String,
+    },
+
     /// The database stayed locked by another connection for longer than the
     /// busy timeout (SQLITE_BUSY / SQLITE_LOCKED); the operation was rolled
     /// back and may be retried.

@@ -30,6 +30,7 @@ impl<M: Model> QuerySet<M> {
     /// [`Error::Field`] for a bad lookup, [`Error::FieldValue`] when a stored
     /// value does not fit its field, [`Error::NoSuchTable`] before `migrate`.
     pub fn all(&self, db: &Db) -> Result<Vec<M>> {
+        self.spec.check()?;
         let sel = crate::render::select(M::META, &self.spec)?;
         let mut stmt = db.prepare(&sel.sql)?;
         bind_all(&mut stmt, &sel.params)?;
@@ -73,6 +74,7 @@ impl<M: Model> QuerySet<M> {
     ///
     /// As [`QuerySet::all`].
     pub fn stream<'db>(&self, db: &'db Db) -> Result<Stream<'db, M>> {
+        self.spec.check()?;
         let sel = crate::render::select(M::META, &self.spec)?;
         let mut stmt = db.prepare(&sel.sql)?;
         bind_all(&mut stmt, &sel.params)?;
@@ -93,6 +95,7 @@ impl<M: Model> QuerySet<M> {
     ///
     /// As [`QuerySet::all`].
     pub fn first(&self, db: &Db) -> Result<Option<M>> {
+        self.spec.check()?;
         let mut qs = self.clone();
         if qs.spec.order.is_empty() {
             qs.spec.order.push(crate::query::Order::by("pk"));
@@ -107,6 +110,7 @@ impl<M: Model> QuerySet<M> {
     ///
     /// [`Error::DoesNotExist`] or [`Error::MultipleObjectsReturned`].
     pub fn get(&self, db: &Db) -> Result<M> {
+        self.spec.check()?;
         let mut qs = self.clone();
         if qs.spec.limit.is_none() {
             qs.spec.limit = Some(21);
@@ -133,6 +137,7 @@ impl<M: Model> QuerySet<M> {
     ///
     /// As [`QuerySet::all`].
     pub fn count(&self, db: &Db) -> Result<u64> {
+        self.spec.check()?;
         let (sql, params) = crate::render::aggregate(M::META, &self.spec, false)?;
         let mut stmt = db.prepare(&sql)?;
         bind_all(&mut stmt, &params)?;
@@ -152,6 +157,7 @@ impl<M: Model> QuerySet<M> {
     ///
     /// As [`QuerySet::all`].
     pub fn exists(&self, db: &Db) -> Result<bool> {
+        self.spec.check()?;
         exists_spec(db, M::META, &self.spec)
     }
 
@@ -163,6 +169,7 @@ impl<M: Model> QuerySet<M> {
     /// [`Error::Field`] for a column that does not belong to `M`,
     /// [`Error::Integrity`] for constraint violations.
     pub fn update(&self, db: &Db, values: Vec<(Col<M>, Value)>) -> Result<u64> {
+        self.spec.check()?;
         if self.spec.limit.is_some() || self.spec.offset.is_some() {
             return Err(Error::Usage(
                 "Cannot update a query once a slice has been taken.".into(),
@@ -249,6 +256,7 @@ impl<M: Model> QuerySet<M> {
     /// [`Error::Usage`] after `limit`/`offset`; [`Error::Protected`],
     /// [`Error::Restricted`], or a hook's error (nothing is deleted then).
     pub fn delete(&self, db: &Db) -> Result<crate::delete::Deleted> {
+        self.spec.check()?;
         if self.spec.limit.is_some() || self.spec.offset.is_some() {
             return Err(Error::Usage(
                 "Cannot use 'limit' or 'offset' with delete().".into(),
@@ -263,6 +271,7 @@ impl<M: Model> QuerySet<M> {
     ///
     /// As [`QuerySet::all`].
     pub fn pks(&self, db: &Db) -> Result<Vec<Value>> {
+        self.spec.check()?;
         let (sql, params) = crate::render::keys_subquery(M::META, &self.spec)?;
         let mut stmt = db.prepare(&sql)?;
         bind_all(&mut stmt, &params)?;

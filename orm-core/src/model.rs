@@ -176,7 +176,12 @@ pub trait Model: Clone + Sized + 'static {
     ///
     /// [`Error::DoesNotExist`] when there is none.
     fn get(db: &Db, pk: impl rusqlite::ToSql) -> Result<Self> {
-        let pk = crate::query::to_value(&pk);
+        let pk = crate::query::try_value(&pk).map_err(|reason| Error::InvalidValue {
+            model: Self::META.name,
+            field: Self::META.pk_field().name,
+            value: "the key given to get()".into(),
+            reason,
+        })?;
         get_by_pk::<Self>(db, &pk)?.ok_or(Error::DoesNotExist {
             model: Self::META.name,
         })

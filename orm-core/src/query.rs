@@ -12,13 +12,85 @@ use crate::meta::{FieldMeta, ModelMeta};
 use crate::model::Model;
 use crate::registry::{registry, ReverseRelation};
 
-/// Converts anything rusqlite can bind into an owned [`Value`].
-pub fn to_value<T: ToSql + ?Sized>(v: &T) -> Value {
+/// Converts a model field's value into an owned [`Value`]. Field types are
+/// the ones [`crate::__private::SqlType`] admits, whose conversion cannot
+/// fail; anything else goes through [`try_value`].
+pub(crate) fn to_value<T: ToSql + ?Sized>(v: &T) -> Value {
+    try_value(v).unwrap_or(Value::Null)
+}
+
+/// Converts anything rusqlite can bind into an owned [`Value`]; a value whose
+/// `ToSql` fails (an unsigned integer beyond `i64`, a NaN, a user type
+/// refusing) is an error message, never NULL.
+pub(crate) fn try_value<T: ToSql + ?Sized>(v: &T) -> std::result::Result<Value, String> {
     match v.to_sql() {
-        Ok(ToSqlOutput::Borrowed(r)) => value_of_ref(r),
-        Ok(ToSqlOutput::Owned(v)) => v,
-        _ => Value::Null,
+        Ok(ToSqlOutput::Borrowed(r)) => Ok(value_of_ref(r)),
+        Ok(ToSqlOutput::Owned(v)) => Ok(v),
+        Ok(_) => Err("a value SQLite cannot bind (zeroblob or array)".into()),
+        Err(e) => Err(e.to_string()),
     }
+    .and_then(|v| match v {
+        Value::Real(r) if r.is_nan() => {
+            Err("NaN cannot be stored (SQLite reads it as NULL)".into())
+        }
+        v => Ok(v),
+    })
+}
+
+/// The right-hand side of a lookup from one value.
+fn rhs_of<T: ToSql + ?Sized>(v: &T) -> Rhs {
+    match try_value(v) {
+        Ok(v) => Rhs::Value(v),
+        Err(reason) => Rhs::Invalid {
+            value: "the value given".into(),
+            reason,
+        },
+    }
+}
+
+/// The right-hand side of a lookup from a list of values.
+fn rhs_list<T: ToSql>(values: impl IntoIterator<Item = T>) -> Rhs {
+    let mut list = Vec::new();
+    for (i, v) in values.into_iter().enumerate() {
+        match try_value(&v) {
+            Ok(v) => list.push(v),
+            Err(reason) => {
+                return Rhs::Invalid {
+                    value: format!("item {i} of the list"),
+                    reason,
+                }
+            }
+        }
+    }
+    Rhs::List(list)
+}
+
+/// How deeply `Q` trees may nest (`&`, `|` and `!` of differing kinds). Deeper
+/// trees are an [`Error::Limit`] when the query runs: SQLite refuses
+/// expressions nested beyond 1,000 levels, and the renderer recurses.
+pub const MAX_Q_DEPTH: usize = 200;
+
+/// Fails with [`Error::Limit`] when `q` nests deeper than [`MAX_Q_DEPTH`]
+/// (measured without recursion).
+pub(crate) fn check_depth(q: &Q) -> Result<()> {
+    let mut stack = vec![(q, 1usize)];
+    while let Some((q, d)) = stack.pop() {
+        if d > MAX_Q_DEPTH {
+            return Err(Error::Limit {
+                message: format!(
+                    "Q tree nested more than {MAX_Q_DEPTH} levels deep; \
+                     combine long chains of the same operator (they stay flat) \
+                     or use is_in for many alternatives"
+                ),
+            });
+        }
+        match q {
+            Q::And(c) | Q::Or(c) => stack.extend(c.iter().map(|c| (c, d + 1))),
+            Q::Not(c) => stack.push((c, d + 1)),
+            Q::All | Q::Leaf(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// An owned copy of a borrowed SQLite value (invalid UTF-8 text kept as a blob).
@@ -351,6 +423,14 @@ pub enum Rhs {
     List(Vec<Value>),
     /// A subquery selecting one column (`in`).
     Subquery(Box<Subquery>),
+    /// A value that could not be converted for binding; the query fails with
+    /// [`Error::InvalidValue`] naming the field when it runs.
+    Invalid {
+        /// Which value (`the value given`, `item 3 of the list`).
+        value: String,
+        /// Why it cannot be bound.
+        reason: String,
+    },
 }
 
 /// A subquery for `in`: a query on some model selecting one of its columns.
@@ -406,11 +486,7 @@ impl Q {
             },
             None => (lookup, Op::Exact),
         };
-        let v = to_value(&value);
-        let rhs = match (op, v) {
-            (Op::IsNull, Value::Integer(i)) => Rhs::Value(Value::Integer(i)),
-            (_, v) => Rhs::Value(v),
-        };
+        let rhs = rhs_of(&value);
         Q::Leaf(Lookup {
             target: Target::Named(path.to_string()),
             op,
@@ -428,37 +504,57 @@ impl Q {
         Q::Leaf(Lookup {
             target: Target::Named(path.to_string()),
             op,
-            rhs: Rhs::List(values.into_iter().map(|v| to_value(&v)).collect()),
+            rhs: rhs_list(values),
         })
     }
 
-    fn and(self, other: Q) -> Q {
-        match (self, other) {
-            (Q::All, o) | (o, Q::All) => o,
-            (Q::And(mut a), Q::And(b)) => {
-                a.extend(b);
-                Q::And(a)
+    fn and(mut self, mut other: Q) -> Q {
+        match (&mut self, &mut other) {
+            (Q::All, _) => other,
+            (_, Q::All) => self,
+            (Q::And(a), Q::And(b)) => {
+                a.append(b);
+                self
             }
-            (Q::And(mut a), o) => {
-                a.push(o);
-                Q::And(a)
+            (Q::And(a), _) => {
+                a.push(other);
+                self
             }
-            (s, o) => Q::And(vec![s, o]),
+            _ => Q::And(vec![self, other]),
         }
     }
 
-    fn or(self, other: Q) -> Q {
-        match (self, other) {
+    fn or(mut self, mut other: Q) -> Q {
+        match (&mut self, &mut other) {
             (Q::All, _) | (_, Q::All) => Q::All,
-            (Q::Or(mut a), Q::Or(b)) => {
-                a.extend(b);
-                Q::Or(a)
+            (Q::Or(a), Q::Or(b)) => {
+                a.append(b);
+                self
             }
-            (Q::Or(mut a), o) => {
-                a.push(o);
-                Q::Or(a)
+            (Q::Or(a), _) => {
+                a.push(other);
+                self
             }
-            (s, o) => Q::Or(vec![s, o]),
+            _ => Q::Or(vec![self, other]),
+        }
+    }
+}
+
+impl Drop for Q {
+    /// Drops without recursion, so a tree of any depth cannot overflow the
+    /// stack when it goes away.
+    fn drop(&mut self) {
+        fn children(q: &mut Q, out: &mut Vec<Q>) {
+            match q {
+                Q::And(c) | Q::Or(c) => out.append(c),
+                Q::Not(c) => out.push(std::mem::replace(&mut **c, Q::All)),
+                Q::All | Q::Leaf(_) => {}
+            }
+        }
+        let mut stack = Vec::new();
+        children(self, &mut stack);
+        while let Some(mut q) = stack.pop() {
+            children(&mut q, &mut stack);
         }
     }
 }
@@ -479,10 +575,10 @@ impl BitOr for Q {
 
 impl Not for Q {
     type Output = Q;
-    fn not(self) -> Q {
-        match self {
-            Q::Not(inner) => *inner,
-            q => Q::Not(Box::new(q)),
+    fn not(mut self) -> Q {
+        match &mut self {
+            Q::Not(inner) => std::mem::replace(&mut **inner, Q::All),
+            _ => Q::Not(Box::new(self)),
         }
     }
 }
@@ -536,8 +632,8 @@ impl<R: Model> Col<R> {
     }
 
     fn one(self, op: Op, v: impl ToSql) -> Q {
-        let v = to_value(&v);
-        self.leaf(op, Rhs::Value(v))
+        let rhs = rhs_of(&v);
+        self.leaf(op, rhs)
     }
 
     /// `= value` (`IS NULL` for a NULL value).
@@ -570,8 +666,8 @@ impl<R: Model> Col<R> {
     }
     /// `IN (values...)`; an empty list matches nothing.
     pub fn is_in<T: ToSql>(self, values: impl IntoIterator<Item = T>) -> Q {
-        let list = values.into_iter().map(|v| to_value(&v)).collect();
-        self.leaf(Op::In, Rhs::List(list))
+        let rhs = rhs_list(values);
+        self.leaf(Op::In, rhs)
     }
     /// `IN (SELECT <column or pk> FROM ...)`: pass a `QuerySet` (its keys) or
     /// `QuerySet::values(col)`.
@@ -608,8 +704,18 @@ impl<R: Model> Col<R> {
     }
     /// `BETWEEN low AND high`.
     pub fn range(self, low: impl ToSql, high: impl ToSql) -> Q {
-        let list = vec![to_value(&low), to_value(&high)];
-        self.leaf(Op::Range, Rhs::List(list))
+        let rhs = match (try_value(&low), try_value(&high)) {
+            (Ok(a), Ok(b)) => Rhs::List(vec![a, b]),
+            (Err(reason), _) => Rhs::Invalid {
+                value: "the low end of the range".into(),
+                reason,
+            },
+            (_, Err(reason)) => Rhs::Invalid {
+                value: "the high end of the range".into(),
+                reason,
+            },
+        };
+        self.leaf(Op::Range, rhs)
     }
     /// Ascending order on this column.
     pub fn asc(self) -> Order {
@@ -836,6 +942,17 @@ impl<R: Model> From<Col<R>> for Order {
     }
 }
 
+impl Spec {
+    /// Checks the limits that must hold before the query is cloned or
+    /// rendered (both recurse over the filter tree).
+    pub(crate) fn check(&self) -> Result<()> {
+        match &self.filter {
+            Some(q) => check_depth(q),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The untyped part of a query.
 #[derive(Debug, Clone, Default)]
 pub struct Spec {
@@ -959,6 +1076,7 @@ impl<M: Model> QuerySet<M> {
     ///
     /// [`Error::Field`] when a lookup does not resolve.
     pub fn to_sql(&self) -> Result<(String, Vec<Value>)> {
+        self.spec.check()?;
         let plan = crate::render::select(M::META, &self.spec)?;
         Ok((plan.sql, plan.params))
     }

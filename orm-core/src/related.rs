@@ -49,6 +49,9 @@ use crate::render::LoadPlan;
 /// ```
 pub struct OneToOne<T: Model> {
     key: Option<Value>,
+    /// Why the key given to `from_key`/`set_key` could not be converted; a
+    /// save or `get` then fails naming the field instead of storing NULL.
+    invalid: Option<Box<str>>,
     /// The target column the key refers to (`to_field`); `None` is the target's
     /// primary key. Set when the value is loaded or saved.
     to_field: Option<&'static str>,
@@ -66,19 +69,20 @@ impl<T: Model> OneToOne<T> {
         OneToOne {
             to_field: None,
             key: obj.pk(),
+            invalid: None,
             cache,
         }
     }
 
     /// Points at the row with this key (Django's `user_id = 5`), without
     /// loading it.
+    ///
+    /// A key that cannot be converted (a `u64` beyond `i64::MAX`, say) makes
+    /// the next save or [`OneToOne::get`] fail with [`Error::InvalidValue`].
     pub fn from_key(key: impl ToSql) -> Self {
-        let key = crate::query::to_value(&key);
-        OneToOne {
-            to_field: None,
-            key: (!matches!(key, Value::Null)).then_some(key),
-            cache: OnceCell::new(),
-        }
+        let mut rel = Self::default();
+        rel.set_key(key);
+        rel
     }
 
     /// The stored key, without a query.
@@ -111,12 +115,25 @@ impl<T: Model> OneToOne<T> {
 
     /// Points at another key; a cached object for a different key is dropped.
     pub fn set_key(&mut self, key: impl ToSql) {
-        let key = crate::query::to_value(&key);
-        let key = (!matches!(key, Value::Null)).then_some(key);
-        if key != self.key {
+        let (key, invalid) = match crate::query::try_value(&key) {
+            Ok(Value::Null) => (None, None),
+            Ok(v) => (Some(v), None),
+            Err(reason) => (None, Some(reason.into_boxed_str())),
+        };
+        if key != self.key || invalid.is_some() {
             self.cache = OnceCell::new();
         }
         self.key = key;
+        self.invalid = invalid;
+    }
+
+    fn invalid_key(&self, model: &'static str, field: &'static str) -> Option<Error> {
+        self.invalid.as_ref().map(|reason| Error::InvalidValue {
+            model,
+            field,
+            value: "the key given to OneToOne::from_key".into(),
+            reason: reason.to_string(),
+        })
     }
 
     /// Drops the cached object; the next `get` queries again.
@@ -134,6 +151,9 @@ impl<T: Model> OneToOne<T> {
     pub fn get(&self, db: &Db) -> Result<&T> {
         if let Some(obj) = self.cache.get() {
             return Ok(obj);
+        }
+        if let Some(e) = self.invalid_key(T::META.name, T::META.pk_field().name) {
+            return Err(e);
         }
         let key = self.key.as_ref().ok_or(Error::DoesNotExist {
             model: T::META.name,
@@ -166,6 +186,9 @@ impl<T: Model> OneToOne<T> {
         field: &'static str,
         to_field: Option<&'static str>,
     ) -> Result<()> {
+        if let Some(e) = self.invalid_key(model.name, field) {
+            return Err(e);
+        }
         if let Some(obj) = self.cache.get() {
             match key_of(&**obj, to_field) {
                 None => {
@@ -274,6 +297,7 @@ impl<T: Model> Clone for OneToOne<T> {
     fn clone(&self) -> Self {
         OneToOne {
             key: self.key.clone(),
+            invalid: self.invalid.clone(),
             to_field: self.to_field,
             cache: self.cache.clone(),
         }
@@ -286,6 +310,7 @@ impl<T: Model> Default for OneToOne<T> {
         OneToOne {
             to_field: None,
             key: None,
+            invalid: None,
             cache: OnceCell::new(),
         }
     }
@@ -310,6 +335,11 @@ impl<T: Model> fmt::Debug for OneToOne<T> {
 
 impl<T: Model> ToSql for OneToOne<T> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        if let Some(reason) = &self.invalid {
+            return Err(rusqlite::Error::ToSqlConversionFailure(
+                reason.to_string().into(),
+            ));
+        }
         Ok(match &self.key {
             Some(v) => ToSqlOutput::Borrowed(v.into()),
             None => ToSqlOutput::Owned(Value::Null),
@@ -323,6 +353,7 @@ impl<T: Model> FromSql for OneToOne<T> {
             ValueRef::Null => Err(rusqlite::types::FromSqlError::InvalidType),
             v => Ok(OneToOne {
                 to_field: None,
+                invalid: None,
                 key: Some(crate::query::value_of_ref(v)),
                 cache: OnceCell::new(),
             }),

@@ -8,7 +8,7 @@ use rusqlite::types::Value;
 
 use crate::error::{Error, Result};
 use crate::meta::{FieldMeta, ModelMeta};
-use crate::query::{Lookup, Op, Path, Rhs, Spec, Step, Subquery, Q};
+use crate::query::{check_depth, Lookup, Op, Path, Rhs, Spec, Step, Subquery, Q};
 
 /// Quotes an SQL identifier: `"name"`, with inner quotes doubled. The only
 /// place identifiers are written.
@@ -413,8 +413,9 @@ impl Where {
     fn tail(&mut self, model: &'static ModelMeta, spec: &Spec) -> Result<String> {
         let mut out = String::new();
         if let Some(q) = &spec.filter {
+            check_depth(q)?;
             let mut cond = String::new();
-            if self.q(model, q, &mut cond, false)? {
+            if self.q(model, q, &mut cond, false)?.is_some() {
                 out.push_str(" WHERE ");
                 out.push_str(&cond);
             }
@@ -459,82 +460,102 @@ impl Where {
         col_into(out, &self.joins.nodes[node].alias, field.column);
     }
 
-    /// Renders `q`; returns false when it is always true (nothing written).
+    /// Renders `q` into `out`. Returns `None` when `q` is always true (nothing
+    /// written; values of the subtree are not kept), else whether the written
+    /// condition can evaluate to NULL (SQL's UNKNOWN).
+    ///
+    /// Filters follow Django's two-valued rule: a lookup on a NULL column or a
+    /// missing related row is false, and its negation true, so `filter(q)`
+    /// and `exclude(q)` partition the table. A negation of something that can
+    /// be NULL is therefore written `(...) IS NOT TRUE`, never `NOT (...)`.
     fn q(
         &mut self,
         model: &'static ModelMeta,
         q: &Q,
         out: &mut String,
         loose: bool,
-    ) -> Result<bool> {
+    ) -> Result<Option<bool>> {
         match q {
-            Q::All => Ok(false),
-            Q::Leaf(l) => {
-                self.lookup(model, l, out, loose)?;
-                Ok(true)
-            }
+            Q::All => Ok(None),
+            Q::Leaf(l) => self.lookup(model, l, out, loose).map(Some),
             Q::And(children) | Q::Or(children) => {
-                let sep = if matches!(q, Q::And(_)) {
-                    " AND "
-                } else {
-                    " OR "
-                };
-                let loose = loose || matches!(q, Q::Or(_));
-                let mut parts = Vec::new();
+                let is_or = matches!(q, Q::Or(_));
+                let loose = loose || is_or;
+                let mark = self.params.len();
+                let mut parts = Vec::with_capacity(children.len());
+                let mut nullable = false;
                 for c in children {
                     let mut s = String::new();
-                    if self.q(model, c, &mut s, loose)? {
-                        parts.push(s);
-                    } else if matches!(q, Q::Or(_)) {
-                        return Ok(false);
+                    match self.q(model, c, &mut s, loose)? {
+                        Some(n) => {
+                            nullable |= n;
+                            parts.push(s);
+                        }
+                        // One always-true alternative makes the OR always
+                        // true: drop what its siblings bound.
+                        None if is_or => {
+                            self.params.truncate(mark);
+                            return Ok(None);
+                        }
+                        None => {}
                     }
                 }
-                match parts.len() {
-                    0 => Ok(false),
-                    1 => {
-                        out.push_str(&parts[0]);
-                        Ok(true)
+                if parts.is_empty() {
+                    // An empty OR is false (Django: an empty Q() | nothing).
+                    if is_or && children.is_empty() {
+                        out.push_str("0 = 1");
+                        return Ok(Some(false));
                     }
-                    _ => {
-                        out.push('(');
-                        out.push_str(&parts.join(sep));
-                        out.push(')');
-                        Ok(true)
-                    }
+                    return Ok(None);
                 }
+                join_balanced(out, &parts, if is_or { " OR " } else { " AND " });
+                Ok(Some(nullable))
             }
             Q::Not(inner) => {
                 let mut s = String::new();
-                if self.q(model, inner, &mut s, true)? {
-                    out.push_str("NOT (");
-                    out.push_str(&s);
-                    out.push(')');
-                    Ok(true)
-                } else {
-                    out.push_str("0 = 1");
-                    Ok(true)
+                match self.q(model, inner, &mut s, true)? {
+                    Some(true) => {
+                        out.push('(');
+                        out.push_str(&s);
+                        out.push_str(") IS NOT TRUE");
+                    }
+                    Some(false) => {
+                        out.push_str("NOT (");
+                        out.push_str(&s);
+                        out.push(')');
+                    }
+                    None => out.push_str("0 = 1"),
                 }
+                Ok(Some(false))
             }
         }
     }
 
+    /// Renders one lookup; returns whether it can evaluate to NULL.
     fn lookup(
         &mut self,
         model: &'static ModelMeta,
         l: &Lookup,
         out: &mut String,
         loose: bool,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let (path, depth, field) = l.target.resolve(model)?;
+        let invalid = |value: String, reason: String| Error::InvalidValue {
+            model: path.end().ancestor(depth).name,
+            field: field.name,
+            value,
+            reason,
+        };
+        if let Rhs::Invalid { value, reason } = &l.rhs {
+            return Err(invalid(value.clone(), reason.clone()));
+        }
         let is_null_test = match (&l.op, &l.rhs) {
             (Op::IsNull, Rhs::Value(Value::Integer(i))) => Some(*i != 0),
             (Op::IsNull, _) => {
-                return Err(Error::InvalidValue {
-                    model: path.end().name,
-                    field: field.name,
-                    value: format!("{:?}", l.rhs),
-                    reason: "isnull takes true or false".into(),
-                })
+                return Err(invalid(
+                    format!("{:?}", l.rhs),
+                    "isnull takes true or false".into(),
+                ))
             }
             (Op::Exact, Rhs::Value(Value::Null)) => Some(true),
             _ => None,
@@ -542,10 +563,17 @@ impl Where {
         let left = loose || is_null_test == Some(true);
         let mut col = String::new();
         self.column(&path, depth, field, left, &mut col);
-        out.push_str(&col);
+        // The column can be NULL when it is nullable or reached through a
+        // relation that may be missing.
+        let mut nullable = field.null || path.steps.iter().any(Step::nullable);
         if let Some(null) = is_null_test {
+            out.push_str(&col);
             out.push_str(if null { " IS NULL" } else { " IS NOT NULL" });
-            return Ok(());
+            return Ok(false);
+        }
+        if let Rhs::Value(Value::Null) = &l.rhs {
+            // `col < NULL` and friends are never true.
+            nullable = true;
         }
         let one = |this: &mut Where, out: &mut String, v: &Value| {
             out.push('?');
@@ -553,60 +581,75 @@ impl Where {
         };
         match (&l.op, &l.rhs) {
             (Op::Exact, Rhs::Value(v)) => {
+                out.push_str(&col);
                 out.push_str(" = ");
                 one(self, out, v);
             }
+            (Op::Lt | Op::Lte | Op::Gt | Op::Gte, Rhs::Value(v)) => {
+                out.push_str(&col);
+                out.push_str(match l.op {
+                    Op::Lt => " < ",
+                    Op::Lte => " <= ",
+                    Op::Gt => " > ",
+                    _ => " >= ",
+                });
+                one(self, out, v);
+            }
             (Op::IExact, Rhs::Value(v)) => {
-                out.push_str(" LIKE ? ESCAPE '\\'");
-                self.params.push(like_pattern(v, "", ""));
+                // `lower()` folds ASCII only, as SQLite's LIKE does, and unlike
+                // LIKE it compares every byte (LIKE stops at a NUL).
+                let _ = write!(out, "lower({col}) = ?");
+                self.params
+                    .push(Value::Text(value_text(v).to_ascii_lowercase()));
             }
-            (Op::Lt, Rhs::Value(v)) => {
-                out.push_str(" < ");
-                one(self, out, v);
-            }
-            (Op::Lte, Rhs::Value(v)) => {
-                out.push_str(" <= ");
-                one(self, out, v);
-            }
-            (Op::Gt, Rhs::Value(v)) => {
-                out.push_str(" > ");
-                one(self, out, v);
-            }
-            (Op::Gte, Rhs::Value(v)) => {
-                out.push_str(" >= ");
-                one(self, out, v);
-            }
-            (Op::Contains, Rhs::Value(v)) => self.glob(out, v, "*", "*"),
-            (Op::StartsWith, Rhs::Value(v)) => self.glob(out, v, "", "*"),
-            (Op::EndsWith, Rhs::Value(v)) => self.glob(out, v, "*", ""),
-            (Op::IContains, Rhs::Value(v)) => {
-                out.push_str(" LIKE ? ESCAPE '\\'");
-                self.params.push(like_pattern(v, "%", "%"));
-            }
-            (Op::IStartsWith, Rhs::Value(v)) => {
-                out.push_str(" LIKE ? ESCAPE '\\'");
-                self.params.push(like_pattern(v, "", "%"));
-            }
-            (Op::IEndsWith, Rhs::Value(v)) => {
-                out.push_str(" LIKE ? ESCAPE '\\'");
-                self.params.push(like_pattern(v, "%", ""));
-            }
+            (
+                Op::Contains
+                | Op::IContains
+                | Op::StartsWith
+                | Op::IStartsWith
+                | Op::EndsWith
+                | Op::IEndsWith,
+                Rhs::Value(v),
+            ) => self.pattern(out, &col, l.op, v),
             (Op::In, Rhs::List(vs)) => {
                 if vs.is_empty() {
-                    out.clear();
                     out.push_str("0 = 1");
-                    return Ok(());
+                    return Ok(false);
                 }
-                out.push_str(" IN (");
-                for (i, v) in vs.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
+                if vs.iter().any(|v| matches!(v, Value::Null)) {
+                    nullable = true;
+                }
+                out.push_str(&col);
+                if vs.len() > LONG_IN {
+                    // One bound JSON array instead of one value each: any
+                    // length fits SQLite's limit on bound values, and the
+                    // statement text stays the same for every length.
+                    out.push_str(" IN (SELECT ");
+                    if matches!(vs[0], Value::Blob(_)) {
+                        out.push_str("unhex(\"value\")");
+                    } else {
+                        out.push_str("\"value\"");
                     }
-                    one(self, out, v);
+                    out.push_str(" FROM json_each(?))");
+                    let json = json_array(vs).map_err(|reason| {
+                        invalid(format!("a list of {} values", vs.len()), reason)
+                    })?;
+                    self.params.push(Value::Text(json));
+                } else {
+                    out.push_str(" IN (");
+                    for (i, v) in vs.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        one(self, out, v);
+                    }
+                    out.push(')');
                 }
-                out.push(')');
             }
             (Op::In, Rhs::Subquery(sq)) => {
+                // The subquery's column may hold NULLs.
+                nullable = true;
+                out.push_str(&col);
                 out.push_str(" IN (");
                 let (sql, params) = subquery(sq)?;
                 out.push_str(&sql);
@@ -614,37 +657,155 @@ impl Where {
                 out.push(')');
             }
             (Op::Range, Rhs::List(vs)) if vs.len() == 2 => {
+                if vs.iter().any(|v| matches!(v, Value::Null)) {
+                    nullable = true;
+                }
+                out.push_str(&col);
                 out.push_str(" BETWEEN ? AND ?");
                 self.params.extend(vs.iter().cloned());
             }
             (op, rhs) => {
-                return Err(Error::InvalidValue {
-                    model: path.end().name,
-                    field: field.name,
-                    value: format!("{rhs:?}"),
-                    reason: format!("not a valid right-hand side for {op:?}"),
-                })
+                return Err(invalid(
+                    format!("{rhs:?}"),
+                    format!("not a valid right-hand side for {op:?}"),
+                ))
             }
         }
-        Ok(())
+        Ok(nullable)
     }
 
-    fn glob(&mut self, out: &mut String, v: &Value, pre: &str, post: &str) {
-        out.push_str(" GLOB ?");
+    /// `contains`, `startswith`, `endswith` and their case-insensitive forms,
+    /// exact for every byte. SQLite's GLOB and LIKE stop at the first NUL of
+    /// the pattern and of the value, so they are used only where that cannot
+    /// change the answer (a prefix test with a needle free of NUL, which an
+    /// index can serve); elsewhere the test compares bytes (`instr` and
+    /// `substr` over BLOBs). The `i` forms fold ASCII case, as LIKE does.
+    fn pattern(&mut self, out: &mut String, col: &str, op: Op, v: &Value) {
+        let insensitive = matches!(op, Op::IContains | Op::IStartsWith | Op::IEndsWith);
         let text = value_text(v);
-        let mut p = String::with_capacity(text.len() + 2);
-        p.push_str(pre);
-        for c in text.chars() {
-            match c {
-                '*' => p.push_str("[*]"),
-                '?' => p.push_str("[?]"),
-                '[' => p.push_str("[[]"),
-                c => p.push(c),
+        let needle = if insensitive {
+            text.to_ascii_lowercase()
+        } else {
+            text
+        };
+        let has_nul = needle.contains('\0');
+        let hay = if insensitive {
+            format!("CAST(lower({col}) AS BLOB)")
+        } else {
+            format!("CAST({col} AS BLOB)")
+        };
+        match op {
+            Op::StartsWith if !has_nul => {
+                let _ = write!(out, "{col} GLOB ?");
+                let mut p = String::with_capacity(needle.len() + 1);
+                for c in needle.chars() {
+                    match c {
+                        '*' => p.push_str("[*]"),
+                        '?' => p.push_str("[?]"),
+                        '[' => p.push_str("[[]"),
+                        c => p.push(c),
+                    }
+                }
+                p.push('*');
+                self.params.push(Value::Text(p));
+            }
+            Op::IStartsWith if !has_nul => {
+                let _ = write!(out, "{col} LIKE ? ESCAPE '\\'");
+                self.params
+                    .push(like_pattern(&Value::Text(needle), "", "%"));
+            }
+            Op::StartsWith | Op::IStartsWith => {
+                let _ = write!(out, "instr({hay}, ?) = 1");
+                self.params.push(Value::Blob(needle.into_bytes()));
+            }
+            Op::Contains | Op::IContains => {
+                let _ = write!(out, "instr({hay}, ?) > 0");
+                self.params.push(Value::Blob(needle.into_bytes()));
+            }
+            _ => {
+                // endswith: the last len(needle) bytes equal the needle.
+                if needle.is_empty() {
+                    let _ = write!(out, "{col} IS NOT NULL");
+                    return;
+                }
+                // A value shorter than the needle yields fewer bytes, so
+                // never equals it.
+                let _ = write!(out, "substr({hay}, -?) = ?");
+                self.params.push(Value::Integer(needle.len() as i64));
+                self.params.push(Value::Blob(needle.into_bytes()));
             }
         }
-        p.push_str(post);
-        self.params.push(Value::Text(p));
     }
+}
+
+/// Lists longer than this are bound as one JSON array (`json_each`).
+const LONG_IN: usize = 64;
+
+/// Writes `parts` joined by `sep` in parentheses, nested as a balanced tree
+/// when there are many: SQLite parses `a OR b OR c ...` into a chain as deep
+/// as it is long and refuses depth beyond 1,000.
+fn join_balanced(out: &mut String, parts: &[String], sep: &str) {
+    if parts.len() == 1 {
+        out.push_str(&parts[0]);
+        return;
+    }
+    out.push('(');
+    if parts.len() <= 8 {
+        out.push_str(&parts.join(sep));
+    } else {
+        let (a, b) = parts.split_at(parts.len() / 2);
+        join_balanced(out, a, sep);
+        out.push_str(sep);
+        join_balanced(out, b, sep);
+    }
+    out.push(')');
+}
+
+/// A JSON array of the values, for `json_each`. Blobs are written as hex
+/// (read back with `unhex`), so a list is all blobs or none.
+fn json_array(vs: &[Value]) -> std::result::Result<String, String> {
+    let blobs = matches!(vs[0], Value::Blob(_));
+    let mut s = String::with_capacity(vs.len() * 8);
+    s.push('[');
+    for (i, v) in vs.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        match v {
+            Value::Blob(b) if blobs => {
+                s.push('"');
+                for byte in b {
+                    let _ = write!(s, "{byte:02x}");
+                }
+                s.push('"');
+            }
+            Value::Null if !blobs => s.push_str("null"),
+            Value::Integer(n) if !blobs => {
+                let _ = write!(s, "{n}");
+            }
+            Value::Real(r) if !blobs && r.is_finite() => {
+                let _ = write!(s, "{r:?}");
+            }
+            Value::Text(t) if !blobs => {
+                s.push('"');
+                for c in t.chars() {
+                    match c {
+                        '"' => s.push_str("\\\""),
+                        '\\' => s.push_str("\\\\"),
+                        c if (c as u32) < 0x20 => {
+                            let _ = write!(s, "\\u{:04x}", c as u32);
+                        }
+                        c => s.push(c),
+                    }
+                }
+                s.push('"');
+            }
+            Value::Real(r) if !blobs => return Err(format!("{r} cannot be compared in a list")),
+            _ => return Err("a list mixes byte strings with other values".into()),
+        }
+    }
+    s.push(']');
+    Ok(s)
 }
 
 fn value_text(v: &Value) -> String {

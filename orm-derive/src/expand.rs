@@ -241,7 +241,7 @@ pub fn expand(m: &Model) -> TokenStream {
                 };
                 reads.push(quote!(::orm_core::__private::skip(idx);));
                 binds.push(quote! {
-                    #skip_pk { ::orm_core::__private::bind(stmt, &mut n, &<#t as ::orm_core::Model>::pk(&self.#fi))?; }
+                    #skip_pk { ::orm_core::__private::bind(stmt, &mut n, &<#t as ::orm_core::Model>::pk(&self.#fi), <Self as ::orm_core::Model>::META, #i)?; }
                 });
                 value_arms.push(quote!(#cname => <#t as ::orm_core::Model>::pk(&self.#fi),));
             }
@@ -260,7 +260,7 @@ pub fn expand(m: &Model) -> TokenStream {
                 // store is reported on the field, not on `#[derive(Model)]`.
                 let mut at_ty = fi.clone();
                 at_ty.set_span(ty.span());
-                let bind = quote_spanned!(ty.span()=> ::orm_core::__private::bind(stmt, &mut n, &self.#at_ty));
+                let bind = quote_spanned!(ty.span()=> ::orm_core::__private::bind(stmt, &mut n, &self.#at_ty, <Self as ::orm_core::Model>::META, #i));
                 binds.push(quote!(#skip_pk { #bind?; }));
                 let value = quote_spanned!(ty.span()=> ::orm_core::__private::value(&self.#at_ty));
                 value_arms.push(quote!(#cname => ::core::option::Option::Some(#value),));
