@@ -745,3 +745,157 @@ fn a_thousand_or_ed_lookups_stay_under_the_expression_depth() {
     assert_eq!(Account::objects().filter(q.clone()).count(&db).unwrap(), 1);
     assert_eq!(Account::objects().exclude(q).count(&db).unwrap(), 2);
 }
+
+// ----------------------------------------------- 5. narrow auto keys
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "corr")]
+pub struct Small {
+    pub id: Option<i32>,
+    pub name: String,
+}
+
+#[test]
+fn an_auto_key_beyond_the_field_type_is_an_error_and_the_insert_is_undone() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    db.connection()
+        .execute(
+            "INSERT INTO corr_small (id, name) VALUES (?, 'last')",
+            [i64::from(i32::MAX)],
+        )
+        .unwrap();
+    let mut s = Small {
+        id: None,
+        name: "next".into(),
+    };
+    let err = s.save(&db).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::InvalidValue {
+                model: "Small",
+                field: "id",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(s.id, None);
+    assert_eq!(Small::objects().count(&db).unwrap(), 1, "insert undone");
+    assert!(s.save(&db).is_err(), "no duplicate on the next save either");
+    assert_eq!(Small::objects().count(&db).unwrap(), 1);
+}
+
+// ------------------------------------------ 16. errors that name the problem
+
+#[test]
+fn an_unknown_lookup_after_a_field_is_named_like_django() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    let err = Account::objects()
+        .filter(Q::kw("name__bogus", "x"))
+        .count(&db)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Unsupported lookup 'bogus' for CharField or join on the field not permitted."
+    );
+}
+
+#[test]
+fn a_bad_prefetch_name_says_prefetch_related() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    account("a").save(&db).unwrap();
+    let err = Account::objects()
+        .prefetch_related("nope")
+        .all(&db)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("Invalid field name(s) given in prefetch_related: 'nope'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn huge_limits_and_offsets_mean_no_limit_and_nothing() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    bank(&db);
+    assert_eq!(
+        Account::objects().limit(u64::MAX).all(&db).unwrap().len(),
+        3
+    );
+    assert_eq!(Account::objects().limit(u64::MAX).count(&db).unwrap(), 3);
+    assert!(Account::objects()
+        .offset(1 << 63)
+        .all(&db)
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        Account::objects()
+            .offset(u64::MAX)
+            .limit(u64::MAX)
+            .count(&db)
+            .unwrap(),
+        0
+    );
+}
+
+#[test]
+fn too_many_bound_values_is_a_short_typed_error() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    let mut q = Q::kw("name", "x0");
+    for i in 1..40_000 {
+        q = q | Q::kw("name", format!("x{i}"));
+    }
+    let err = Account::objects().filter(q).count(&db).unwrap_err();
+    assert!(matches!(err, Error::Limit { .. }), "{err:?}");
+    assert!(err.to_string().len() < 400, "{err}");
+}
+
+// ------------------------------------------------------- 17. schema drift
+
+#[test]
+fn migrate_refuses_tables_that_do_not_match_the_models() {
+    let db = Db::open_in_memory().unwrap();
+    db.connection()
+        .execute_batch(
+            "CREATE TABLE corr_account (id integer NOT NULL PRIMARY KEY AUTOINCREMENT, \
+             name integer NOT NULL, note text NOT NULL, extra text NOT NULL);",
+        )
+        .unwrap();
+    let err = db.migrate().unwrap_err();
+    let Error::SchemaDrift { differences } = &err else {
+        panic!("{err:?}")
+    };
+    let text = differences.join("\n");
+    assert!(
+        text.contains("corr_account.name: type is integer, Account.name needs varchar(50)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("column \"balance\" of Account.balance is missing"),
+        "{text}"
+    );
+    assert!(text.contains("corr_account.note: is NOT NULL"), "{text}");
+    assert!(text.contains("corr_account.extra"), "{text}");
+    assert_eq!(differences.len(), 4, "{text}");
+    // Nothing was created.
+    let tables: i64 = db
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'corr_card'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 0);
+    // A matching database migrates, idempotently.
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    db.migrate().unwrap();
+}

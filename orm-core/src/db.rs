@@ -455,12 +455,27 @@ impl Db {
     /// Creates the table of every registered model that does not exist yet, in
     /// dependency order (Django's `migrate` for new models). Idempotent.
     ///
+    /// Tables that exist are compared with the models first (`PRAGMA
+    /// table_xinfo`): a missing column, a different type, nullability or
+    /// primary key, or an unknown NOT NULL column is reported, every one at
+    /// once, and nothing is created. Until migrations exist, change such a
+    /// table by hand (or recreate it).
+    ///
     /// # Errors
     ///
-    /// [`Error::Sqlite`] when SQLite rejects the DDL.
+    /// [`Error::SchemaDrift`] listing every difference; [`Error::Sqlite`]
+    /// when SQLite rejects the DDL.
     pub fn migrate(&self) -> Result<()> {
         self.atomic(|db| {
-            for stmt in crate::schema::create_statements(crate::registry::models()) {
+            let models = crate::registry::models();
+            // Tables that already exist must match the models: a missing
+            // column or a changed type would otherwise fail (or silently
+            // convert values) at the first query.
+            let drift = crate::schema::drift(&db.conn, models).map_err(Error::from_sqlite)?;
+            if !drift.is_empty() {
+                return Err(Error::SchemaDrift { differences: drift });
+            }
+            for stmt in crate::schema::create_statements(models) {
                 db.note(&stmt.sql);
                 db.conn
                     .execute_batch(&stmt.sql_if_not_exists())

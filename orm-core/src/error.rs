@@ -252,6 +252,14 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// `migrate` found tables that do not match the models; nothing was
+    /// changed.
+    #[error("the database does not match the models:\n  {}", .differences.join("\n  "))]
+    SchemaDrift {
+        /// Every difference, one per line, naming table, column and field.
+        differences: Vec<String>,
+    },
+
     /// A query exceeds a documented limit of the ORM or the database (`Q`
     /// nesting depth, bound values per statement); nothing ran.
     #[error("{message}")]
@@ -301,6 +309,46 @@ impl Error {
 
     /// Maps a rusqlite error to the typed variants (integrity, missing table).
     pub(crate) fn from_sqlite(err: rusqlite::Error) -> Self {
+        let text = match &err {
+            rusqlite::Error::SqliteFailure(_, Some(m)) => Some(m.as_str()),
+            rusqlite::Error::SqlInputError { msg, .. } => Some(msg.as_str()),
+            _ => None,
+        };
+        if let Some(m) = text {
+            if m.starts_with("too many SQL variables") {
+                return Error::Limit {
+                    message: "the statement binds more values than SQLite allows (32,766); \
+                              pass long lists to is_in (bound as one value) or split the work"
+                        .into(),
+                };
+            }
+            if m.starts_with("Expression tree is too large") {
+                return Error::Limit {
+                    message: format!("{m}: the filter nests too deeply for SQLite"),
+                };
+            }
+        }
+        // Keep errors readable: a statement can be hundreds of kilobytes.
+        let err = match err {
+            rusqlite::Error::SqlInputError {
+                error,
+                msg,
+                sql,
+                offset,
+            } if sql.len() > 300 => {
+                let mut end = 300;
+                while !sql.is_char_boundary(end) {
+                    end -= 1;
+                }
+                rusqlite::Error::SqlInputError {
+                    error,
+                    msg,
+                    sql: format!("{}... ({} bytes)", &sql[..end], sql.len()),
+                    offset,
+                }
+            }
+            err => err,
+        };
         if let rusqlite::Error::SqliteFailure(code, Some(msg)) = &err {
             if let Some(rest) = msg.strip_prefix("no such table: ") {
                 return Error::NoSuchTable {

@@ -42,7 +42,7 @@ impl<M: Model> QuerySet<M> {
         drop(rows);
         drop(stmt);
         for spec in &self.spec.prefetch {
-            let path = spec.resolve(M::META)?;
+            let path = spec.resolve(M::META, "prefetch_related")?;
             crate::prefetch::run(db, &mut out, &path)?;
         }
         Ok(out)

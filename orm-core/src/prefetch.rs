@@ -30,7 +30,7 @@ pub fn prefetch_related_objects<M: Model>(
     objs: &mut [M],
     spec: impl Into<RelatedSpec>,
 ) -> Result<()> {
-    let path = spec.into().resolve(M::META)?;
+    let path = spec.into().resolve(M::META, "prefetch_related")?;
     run(db, objs, &path)
 }
 

@@ -187,6 +187,11 @@ impl Path {
     ///
     /// [`Error::Field`] naming the bad part and the valid choices.
     pub fn parse(root: &'static ModelMeta, names: &str) -> Result<Path> {
+        Self::parse_for(root, names, "select_related")
+    }
+
+    /// [`Path::parse`] with the name of the method in the message.
+    pub(crate) fn parse_for(root: &'static ModelMeta, names: &str, method: &str) -> Result<Path> {
         let mut path = Path {
             root,
             steps: Vec::new(),
@@ -198,9 +203,9 @@ impl Path {
                 _ => {
                     return Err(Error::Field {
                         message: format!(
-                        "Invalid field name(s) given in select_related: '{name}'. Choices are: {}",
-                        relation_choices(at).join(", ")
-                    ),
+                            "Invalid field name(s) given in {method}: '{name}'. Choices are: {}",
+                            relation_choices(at).join(", ")
+                        ),
                     })
                 }
             }
@@ -270,6 +275,36 @@ fn field_choices(model: &'static ModelMeta) -> Vec<&'static str> {
     out
 }
 
+/// Django's name for the class of a plain field, for messages.
+fn django_field_class(f: &FieldMeta) -> &'static str {
+    let t = f.sql_type;
+    if f.auto {
+        if f.rel_db_type == "bigint" {
+            "BigAutoField"
+        } else {
+            "AutoField"
+        }
+    } else if t.starts_with("varchar") {
+        "CharField"
+    } else if t == "text" {
+        "TextField"
+    } else if t == "bool" {
+        "BooleanField"
+    } else if t == "real" {
+        "FloatField"
+    } else if t.eq_ignore_ascii_case("blob") {
+        "BinaryField"
+    } else if t.contains("unsigned") {
+        "PositiveIntegerField"
+    } else if t == "smallint" {
+        "SmallIntegerField"
+    } else if t.contains("int") {
+        "IntegerField"
+    } else {
+        "Field"
+    }
+}
+
 /// The column a lookup compares.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -323,6 +358,16 @@ impl Target {
                     let last = i + 1 == parts.len();
                     match resolve_name(at, part) {
                         Some(Resolved::Field(depth, f)) if last => return Ok((path, depth, f)),
+                        Some(Resolved::Field(_, f)) => {
+                            // Django: the part after a plain field must be a lookup.
+                            return Err(Error::Field {
+                                message: format!(
+                                    "Unsupported lookup '{}' for {} or join on the field not permitted.",
+                                    parts[i + 1..].join("__"),
+                                    django_field_class(f)
+                                ),
+                            });
+                        }
                         Some(Resolved::Step(step)) => {
                             if last {
                                 // A relation used as a value: forward compares the key
@@ -877,12 +922,12 @@ impl From<&str> for RelatedSpec {
 }
 
 impl RelatedSpec {
-    pub(crate) fn resolve(&self, root: &'static ModelMeta) -> Result<Path> {
+    pub(crate) fn resolve(&self, root: &'static ModelMeta, method: &str) -> Result<Path> {
         match self {
             RelatedSpec::Path(p) => {
                 if p.steps.is_empty() {
                     return Err(Error::Field {
-                        message: "select_related() needs a relation".into(),
+                        message: format!("{method}() needs a relation"),
                     });
                 }
                 // A relation of an ancestor used on a multi-table child: the
@@ -890,7 +935,7 @@ impl RelatedSpec {
                 let Some(up) = root.chain().position(|m| m.is(p.root)) else {
                     return Err(Error::Field {
                         message: format!(
-                            "select_related() on {} given a relation of {}",
+                            "{method}() on {} given a relation of {}",
                             root.name, p.root.name
                         ),
                     });
@@ -904,7 +949,7 @@ impl RelatedSpec {
                 }
                 Ok(p)
             }
-            RelatedSpec::Named(s) => Path::parse(root, s),
+            RelatedSpec::Named(s) => Path::parse_for(root, s, method),
         }
     }
 }

@@ -334,7 +334,7 @@ pub fn select(model: &'static ModelMeta, spec: &Spec) -> Result<Select> {
     let mut cols = String::new();
     let mut plan = select_model(&mut joins, 0, model, &mut cols, None);
     for r in &spec.related {
-        let path = r.resolve(model)?;
+        let path = r.resolve(model, "select_related")?;
         add_related(&mut joins, &mut plan, 0, &path.steps, &mut cols);
     }
     let mut w = Where::new(joins);
@@ -432,7 +432,10 @@ impl Where {
             }
         }
         // LIMIT/OFFSET are literals: a bound LIMIT makes SQLite re-prepare.
-        match (spec.limit, spec.offset) {
+        // SQLite takes signed 64-bit numbers; no table holds more rows, so a
+        // larger limit or offset means the same as i64::MAX.
+        let clamp = |n: u64| n.min(i64::MAX as u64);
+        match (spec.limit.map(clamp), spec.offset.map(clamp)) {
             (Some(l), Some(o)) => {
                 let _ = write!(out, " LIMIT {l} OFFSET {o}");
             }

@@ -13,7 +13,11 @@ use crate::model::Model;
 pub(crate) fn save<M: Model>(db: &Db, obj: &mut M, raw: bool, force_insert: bool) -> Result<()> {
     obj.__prepare_related("save")?;
     let hooks = db.hooks.has_save_hooks(M::META);
-    if M::META.parent.is_none() && !hooks {
+    // An auto key narrower than i64 may not fit the key SQLite assigns: the
+    // insert must then be undone, so it runs in a transaction.
+    let pk = M::META.pk_field();
+    let narrow_key = pk.auto && pk.rel_db_type != "bigint";
+    if M::META.parent.is_none() && !hooks && !narrow_key {
         save_table(db, obj, force_insert)?;
         db.wrote(M::META);
         return Ok(());
@@ -88,6 +92,15 @@ pub(crate) fn save_table<M: Model>(db: &Db, obj: &mut M, force_insert: bool) -> 
             stmt.raw_execute().map_err(Error::from_sqlite)?;
             let id = db.connection().last_insert_rowid();
             obj.set_pk(Some(Value::Integer(id)));
+            if obj.pk() != Some(Value::Integer(id)) {
+                // The caller's transaction (see `save`) rolls the row back.
+                return Err(Error::InvalidValue {
+                    model: meta.name,
+                    field: pk_field.name,
+                    value: id.to_string(),
+                    reason: "the key the database assigned does not fit the field's type".into(),
+                });
+            }
             Ok(true)
         }
         None => Err(Error::InvalidValue {

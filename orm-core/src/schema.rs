@@ -117,3 +117,97 @@ pub fn sql_create_all(models: &[&'static ModelMeta]) -> String {
     s.push_str("COMMIT;\n");
     s
 }
+
+/// One column as the database has it (`PRAGMA table_xinfo`).
+struct LiveColumn {
+    name: String,
+    decl_type: String,
+    not_null: bool,
+    has_default: bool,
+    pk: bool,
+}
+
+/// Every difference between the models and the live tables that exist, as
+/// readable lines (`migrate` refuses to go on while there are any). A table
+/// that does not exist yet is not a difference: `migrate` creates it.
+pub(crate) fn drift(
+    conn: &rusqlite::Connection,
+    models: &[&'static ModelMeta],
+) -> rusqlite::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for m in models {
+        let mut stmt = conn.prepare(&format!("PRAGMA table_xinfo({})", quote(m.table)))?;
+        let live: Vec<LiveColumn> = stmt
+            .query_map([], |r| {
+                Ok(LiveColumn {
+                    name: r.get(1)?,
+                    decl_type: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                    not_null: r.get::<_, i64>(3)? != 0,
+                    has_default: r.get::<_, Option<String>>(4)?.is_some(),
+                    pk: r.get::<_, i64>(5)? != 0,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        if live.is_empty() {
+            continue;
+        }
+        let t = m.table;
+        for f in m.fields {
+            let what = format!("{}.{}", m.name, f.name);
+            let Some(c) = live.iter().find(|c| c.name == f.column) else {
+                out.push(format!(
+                    "{t}: column {} of {what} is missing",
+                    quote(f.column)
+                ));
+                continue;
+            };
+            let want = f.db_type();
+            if !c.decl_type.trim().eq_ignore_ascii_case(want.trim()) {
+                out.push(format!(
+                    "{t}.{}: type is {}, {what} needs {want}",
+                    c.name,
+                    if c.decl_type.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        c.decl_type.to_lowercase()
+                    }
+                ));
+            }
+            // A primary key column is NOT NULL whatever it declares.
+            if !f.primary_key && c.not_null == f.null {
+                out.push(format!(
+                    "{t}.{}: is {}, {what} is {}",
+                    c.name,
+                    if c.not_null { "NOT NULL" } else { "NULL" },
+                    if f.null {
+                        "NULL (an Option)"
+                    } else {
+                        "NOT NULL"
+                    }
+                ));
+            }
+            if c.pk != f.primary_key {
+                out.push(format!(
+                    "{t}.{}: is {}the primary key, {what} is {}",
+                    c.name,
+                    if c.pk { "" } else { "not " },
+                    if f.primary_key {
+                        "the primary key"
+                    } else {
+                        "not"
+                    }
+                ));
+            }
+        }
+        for c in &live {
+            let known = m.fields.iter().any(|f| f.column == c.name);
+            if !known && c.not_null && !c.has_default && !c.pk {
+                out.push(format!(
+                    "{t}.{}: NOT NULL with no default and no field of {}, so every insert would fail",
+                    c.name, m.name
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
