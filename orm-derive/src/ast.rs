@@ -3,6 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
+use syn::ext::IdentExt;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{
@@ -111,6 +112,10 @@ pub enum Kind {
 
 pub struct Relation {
     pub target: Type,
+    /// The target model's name: the last segment of its path, without `r#`
+    /// (`User` for `crate::auth::User`). Checked to be a model type path, so
+    /// it is an identifier when no error has been reported.
+    pub target_name: String,
     pub nullable: bool,
     /// `None` only when a mistake in it has been reported.
     pub on_delete: Option<OnDelete>,
@@ -128,9 +133,10 @@ pub struct Relation {
 }
 
 impl Relation {
-    fn new(target: Type, span: Span) -> Self {
+    fn new(target: Type, target_name: String, span: Span) -> Self {
         Relation {
             target,
+            target_name,
             nullable: false,
             on_delete: None,
             on_delete_span: span,
@@ -181,8 +187,18 @@ pub struct Model {
     pub fields: Vec<Field>,
 }
 
-fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+/// `ty` without the invisible group a `macro_rules!` `$t:ty` fragment wraps
+/// it in, nor parentheses: `(User)` is the type `User`.
+fn ungroup(ty: &Type) -> &Type {
     match ty {
+        Type::Group(g) => ungroup(&g.elem),
+        Type::Paren(p) => ungroup(&p.elem),
+        other => other,
+    }
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ungroup(ty) {
         Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
         _ => None,
     }
@@ -195,12 +211,85 @@ pub fn generic_arg<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
         return None;
     }
     match &seg.arguments {
-        PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
-            GenericArgument::Type(t) => Some(t),
+        PathArguments::AngleBracketed(a) if a.args.len() == 1 => match a.args.first() {
+            Some(GenericArgument::Type(t)) => Some(t),
             _ => None,
         },
         _ => None,
     }
+}
+
+/// The name of the model `ty` names by its path (`User`, `crate::auth::User`):
+/// the last segment, without `r#`. `None` for anything else: an array, a
+/// tuple, a reference, `dyn Trait`, `<T as Trait>::Assoc`, `Self`, or a
+/// path with generic arguments (a model is never generic).
+pub fn model_name(ty: &Type) -> Option<String> {
+    let Type::Path(p) = ungroup(ty) else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    let ok = p.qself.is_none() && last.arguments.is_empty() && last.ident != "Self";
+    ok.then(|| last.ident.unraw().to_string())
+}
+
+/// The model a mistaken target most likely means, for the `help:` line:
+/// `User` in `[User; 1]`, `&User`, `(User,)`, `Option<User>` or
+/// `Box<User>`; the model itself for `Self`.
+fn meant_model(ty: &Type, model: &Ident) -> Option<String> {
+    match ungroup(ty) {
+        Type::Array(a) => meant_model(&a.elem, model),
+        Type::Slice(s) => meant_model(&s.elem, model),
+        Type::Reference(r) => meant_model(&r.elem, model),
+        Type::Ptr(p) => meant_model(&p.elem, model),
+        Type::Tuple(t) if t.elems.len() == 1 => meant_model(t.elems.first()?, model),
+        ty @ Type::Path(_) => {
+            if is_ident(ty, "Self") {
+                return Some(model.to_string());
+            }
+            if model_name(ty).is_some() {
+                return Some(tidy(ty));
+            }
+            ["Option", "OneToOne", "Box", "Rc", "Arc"]
+                .iter()
+                .find_map(|w| generic_arg(ty, w))
+                .and_then(|inner| meant_model(inner, model))
+        }
+        _ => None,
+    }
+}
+
+/// The name of a relation's target; a spanned error on `target` when it is
+/// not a model type path. `what` names the attribute, `right` writes the
+/// field's type around a model (`|m| format!("OneToOne<{m}>")`).
+fn target_name(
+    cx: &mut Ctxt,
+    what: &str,
+    field: &Field,
+    target: &Type,
+    model: &Ident,
+    right: impl Fn(&str) -> String,
+) -> String {
+    if let Some(name) = model_name(target) {
+        return name;
+    }
+    let help = match meant_model(target, model) {
+        Some(m) => format!(
+            "write `pub {}: {}`, naming the model by its path",
+            field.ident,
+            right(&m)
+        ),
+        None => format!(
+            "write `pub {}: {}`, naming the model by its path (`User`, `crate::auth::User`)",
+            field.ident,
+            right("User")
+        ),
+    };
+    cx.error_spanned(
+        target,
+        format!("{what} must be a model type path, not `{}`", tidy(target)),
+        help,
+    );
+    tidy(target)
 }
 
 fn is_ident(ty: &Type, name: &str) -> bool {
@@ -395,7 +484,7 @@ pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         .enumerate()
         .filter_map(|(i, f)| {
             cx.at(i + 1);
-            parse_field(cx, f)
+            parse_field(cx, f, &input.ident)
         })
         .collect();
     cx.at(0);
@@ -408,7 +497,8 @@ pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
     })
 }
 
-fn parse_field(cx: &mut Ctxt, f: &syn::Field) -> Option<Field> {
+/// One field; `model` is the struct's name (what `Self` means).
+fn parse_field(cx: &mut Ctxt, f: &syn::Field, model: &Ident) -> Option<Field> {
     let ident = f.ident.clone()?;
     let ty = f.ty.clone();
     let option_inner = generic_arg(&f.ty, "Option");
@@ -442,13 +532,16 @@ fn parse_field(cx: &mut Ctxt, f: &syn::Field) -> Option<Field> {
                     ),
                 );
             }
-            let mut rel = Relation::new(field.ty.clone(), attr.span());
+            let name = target_name(cx, "a `#[parent]` field", &field, &field.ty, model, |m| {
+                m.to_string()
+            });
+            let mut rel = Relation::new(field.ty.clone(), name, attr.span());
             rel.on_delete = Some(OnDelete::Cascade);
             rel.parent_link = true;
             rel.implicit_parent = true;
             field.kind = Kind::Parent(Box::new(rel));
         } else if attr.path().is_ident("one_to_one") {
-            one_to_one_attr(cx, &mut field, attr);
+            one_to_one_attr(cx, &mut field, attr, model);
         }
     }
     if matches!(field.kind, Kind::Plain) {
@@ -525,15 +618,17 @@ fn field_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
 
 /// `#[one_to_one(...)]` (a bare `#[one_to_one]` has no options: it is
 /// reported for its missing `on_delete`).
-fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
+fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute, model: &Ident) {
     // The field type: OneToOne<T>, Option<OneToOne<T>>, or T for a parent link.
     let (nullable, target) = match generic_arg(&field.ty, "Option") {
         Some(inner) => (true, generic_arg(inner, "OneToOne").cloned()),
         None => (false, generic_arg(&field.ty, "OneToOne").cloned()),
     };
-    let target_name = tidy(target.as_ref().unwrap_or(&field.ty));
+    let target_text = tidy(target.as_ref().unwrap_or(&field.ty));
+    // The model's name is decided below, once `parent_link` is known.
     let mut rel = Relation::new(
         target.clone().unwrap_or_else(|| field.ty.clone()),
+        String::new(),
         attr.span(),
     );
     rel.nullable = nullable;
@@ -572,7 +667,7 @@ fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
                     format!("`{}` is already nullable; remove `null`", tidy(&field.ty))
                 } else {
                     format!(
-                        "write `pub {}: Option<OneToOne<{target_name}>>` and remove `null`",
+                        "write `pub {}: Option<OneToOne<{target_text}>>` and remove `null`",
                         field.ident
                     )
                 };
@@ -619,13 +714,26 @@ fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
     }
     if rel.parent_link {
         rel.target = field.ty.clone();
+        rel.target_name = target_name(
+            cx,
+            "a `#[one_to_one(parent_link)]` field",
+            field,
+            &field.ty,
+            model,
+            |m| m.to_string(),
+        );
         field.kind = Kind::Parent(Box::new(rel));
-    } else if target.is_some() {
+    } else if let Some(target) = &target {
+        let wrap = |m: &str| match nullable {
+            true => format!("Option<OneToOne<{m}>>"),
+            false => format!("OneToOne<{m}>"),
+        };
+        rel.target_name = target_name(cx, "a `#[one_to_one]` target", field, target, model, wrap);
         field.kind = Kind::Relation(Box::new(rel));
     } else {
         let right = match generic_arg(&field.ty, "Option") {
             Some(inner) => format!("Option<OneToOne<{}>>", tidy(inner)),
-            None => format!("OneToOne<{target_name}>"),
+            None => format!("OneToOne<{target_text}>"),
         };
         cx.error_spanned(
             &field.ty,

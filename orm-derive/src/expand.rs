@@ -22,18 +22,6 @@ fn camel(s: &str) -> String {
         .collect()
 }
 
-fn type_name(ty: &syn::Type) -> String {
-    match ty {
-        syn::Type::Path(p) => p
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default(),
-        other => other.to_token_stream().to_string(),
-    }
-}
-
 struct Col {
     name: String,
     column: String,
@@ -54,7 +42,7 @@ fn column_of(f: &Field) -> Col {
             pk: f.primary_key.is_some(),
         },
         Kind::Parent(rel) if rel.implicit_parent => {
-            let name = format!("{}_ptr", type_name(&rel.target).to_lowercase());
+            let name = format!("{}_ptr", rel.target_name.to_lowercase());
             Col {
                 column: format!("{name}_id"),
                 name,
@@ -323,11 +311,11 @@ pub fn expand(m: &Model) -> TokenStream {
                         }
                     });
                 }
-                let doc_rel = format!("The one-to-one relation `{name}.{fi}` to `{}`: filter across it with `.then(...)`, follow it with `select_related`.", type_name(t));
+                let doc_rel = format!("The one-to-one relation `{name}.{fi}` to `{}`: filter across it with `.then(...)`, follow it with `select_related`.", rel.target_name);
                 let choices = format_ident!("{}_choices", fi);
                 let doc_choices = format!(
                     "The `{}` rows `{name}.{fi}` may point at (its `limit_choices_to`).",
-                    type_name(t)
+                    rel.target_name
                 );
                 let limit = if rel.limit_choices_to.is_empty() {
                     quote!()
@@ -602,7 +590,7 @@ fn reverse_trait(m: &Model, f: &Field, rel: &Relation, i: usize) -> TokenStream 
     let ident = &m.ident;
     let vis = &m.vis;
     let t = &rel.target;
-    let target_name = type_name(t);
+    let target_name = &rel.target_name;
     let trait_name = Ident::new(
         &format!("{}Of{}", camel(&acc), target_name),
         Span::call_site(),
