@@ -7,20 +7,7 @@ use syn::spanned::Spanned;
 use syn::Ident;
 
 use crate::ast::{Field, Kind, Model, OnDelete, Relation};
-use crate::check::accessor;
-
-fn camel(s: &str) -> String {
-    s.split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            match c.next() {
-                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect()
-}
+use crate::check::{accessor, reverse_trait_name};
 
 struct Col {
     name: String,
@@ -591,10 +578,10 @@ fn reverse_trait(m: &Model, f: &Field, rel: &Relation, i: usize) -> TokenStream 
     let vis = &m.vis;
     let t = &rel.target;
     let target_name = &rel.target_name;
-    let trait_name = Ident::new(
-        &format!("{}Of{}", camel(&acc), target_name),
-        Span::call_site(),
-    );
+    // Both are identifiers: `check::related_name_valid` and
+    // `check::reverse_trait_name_valid` reported them otherwise, and
+    // `expand` runs only on a model without errors.
+    let trait_name = Ident::new(&reverse_trait_name(m, rel), Span::call_site());
     let get = Ident::new(&acc, Span::call_site());
     let get_opt = format_ident!("{}_opt", acc);
     let set = format_ident!("set_{}", acc);

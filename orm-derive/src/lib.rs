@@ -184,6 +184,14 @@ mod tests {
     }
 
     #[test]
+    fn a_reverse_trait_name_that_is_not_an_identifier_is_an_error() {
+        let out = expand(
+            r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "_1")] u: OneToOne<U> }"#,
+        );
+        assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+    }
+
+    #[test]
     fn no_stub_for_a_generic_type() {
         let out = expand("struct Tagged<T> { id: Option<i64>, value: T }");
         assert!(out.contains("compile_error"));
