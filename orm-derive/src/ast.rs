@@ -327,6 +327,8 @@ pub fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// Levenshtein distance. The indexing stays in bounds: `prev` always has
+/// `b.len() + 1` entries and `cur` has `j + 1` when `cur[j]` is read.
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
@@ -499,6 +501,8 @@ pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
 
 /// One field; `model` is the struct's name (what `Self` means).
 fn parse_field(cx: &mut Ctxt, f: &syn::Field, model: &Ident) -> Option<Field> {
+    // Always `Some`: `parse` only reads the fields of a struct with named
+    // fields.
     let ident = f.ident.clone()?;
     let ty = f.ty.clone();
     let option_inner = generic_arg(&f.ty, "Option");
@@ -746,6 +750,17 @@ fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute, model: &I
     }
 }
 
+/// The expression text of `set(<value>)` (`SET(...)` too), sliced only
+/// where `str::get` finds character boundaries.
+fn set_arg(v: &str) -> Option<&str> {
+    let head = v.get(..4)?;
+    let rest = v.get(4..)?;
+    if !head.eq_ignore_ascii_case("set(") {
+        return None;
+    }
+    rest.strip_suffix(')')
+}
+
 /// `on_delete = "cascade"` and friends; `CASCADE` is accepted too.
 fn parse_on_delete(cx: &mut Ctxt, value: &Expr) -> Option<OnDelete> {
     let lit = match value {
@@ -771,6 +786,19 @@ fn parse_on_delete(cx: &mut Ctxt, value: &Expr) -> Option<OnDelete> {
     };
     let v = lit.value();
     let v = v.trim();
+    if let Some(arg) = set_arg(v) {
+        return match syn::parse_str::<Expr>(arg) {
+            Ok(e) => Some(OnDelete::Set(e)),
+            Err(e) => {
+                cx.error(
+                    lit.span(),
+                    format!("cannot read the value in on_delete = \"{v}\": {e}"),
+                    "on_delete = \"set(0)\", with a Rust expression between the parentheses",
+                );
+                None
+            }
+        };
+    }
     Some(match v.to_lowercase().as_str() {
         "cascade" => OnDelete::Cascade,
         "protect" => OnDelete::Protect,
@@ -778,19 +806,6 @@ fn parse_on_delete(cx: &mut Ctxt, value: &Expr) -> Option<OnDelete> {
         "set_null" => OnDelete::SetNull,
         "set_default" => OnDelete::SetDefault,
         "do_nothing" => OnDelete::DoNothing,
-        s if s.starts_with("set(") && s.ends_with(')') => {
-            match syn::parse_str::<Expr>(&v[4..v.len() - 1]) {
-                Ok(e) => OnDelete::Set(e),
-                Err(e) => {
-                    cx.error(
-                        lit.span(),
-                        format!("cannot read the value in on_delete = \"{v}\": {e}"),
-                        "on_delete = \"set(0)\", with a Rust expression between the parentheses",
-                    );
-                    return None;
-                }
-            }
-        }
         other => {
             let msg = match did_you_mean(other, ON_DELETE_RULES) {
                 Some(s) => format!("unknown on_delete rule \"{v}\"; did you mean \"{s}\"?"),
@@ -851,6 +866,29 @@ mod tests {
             panic!()
         };
         assert!(matches!(&rel.on_delete, Some(OnDelete::Set(e)) if tidy(e) == "7"));
+    }
+
+    #[test]
+    fn set_rule_is_read_without_slicing_inside_a_character() {
+        assert_eq!(set_arg("set(7)"), Some("7"));
+        assert_eq!(set_arg("SET()"), Some(""));
+        assert_eq!(set_arg("set("), None);
+        assert_eq!(set_arg("set"), None);
+        assert_eq!(set_arg("sé(1)"), None);
+        assert_eq!(set_arg("\u{130}\u{130}(1)"), None);
+        // Characters whose lower case is longer than them, or ASCII.
+        for (v, n_errors) in [
+            ("SET(\u{130})", 0),
+            ("s\u{130}t(1)", 1),
+            ("\u{212a}et(1)", 1),
+            ("set(1\u{130}", 1),
+        ] {
+            let src = format!(
+                r#"struct P {{ id: Option<i64>, #[one_to_one(on_delete = "{v}")] u: OneToOne<U> }}"#
+            );
+            let (_, errors) = parse_str(&src);
+            assert_eq!(errors.len(), n_errors, "{v}: {errors:?}");
+        }
     }
 
     #[test]

@@ -172,6 +172,8 @@ pub fn expand(m: &Model) -> TokenStream {
     };
 
     // --- Model impl pieces -------------------------------------------------
+    // In bounds: `check::primary_key` reports a model without a primary key
+    // (so without fields), and `expand` runs only on a model without errors.
     let pk_field = &m.fields[pk_index];
     let pk_ident = &pk_field.ident;
     let (pk_get, pk_set) = match &pk_field.kind {
@@ -517,6 +519,8 @@ fn relation_static(m: &Model, f: &Field, rel: &Relation, name: &Ident, i: usize)
     let auto_created = rel.implicit_parent;
     let db_constraint = rel.db_constraint;
     let mut extra = Vec::new();
+    // `on_delete` is `None` only after an error was reported (and `expand`
+    // does not run then); the default is never used.
     let on_delete = match rel.on_delete.as_ref().unwrap_or(&OnDelete::Cascade) {
         OnDelete::Cascade => quote!(::orm_core::OnDelete::Cascade),
         OnDelete::Protect => quote!(::orm_core::OnDelete::Protect),
