@@ -153,7 +153,11 @@ impl Relation {
 }
 
 pub struct Field {
+    /// The Rust identifier, raw (`r#type`) when written so: for generated code.
     pub ident: Ident,
+    /// The field's name without `r#` (`type`): the default column, the name
+    /// in the metadata, in lookups and in validation errors.
+    pub name: String,
     pub ty: Type,
     pub kind: Kind,
     /// The `primary_key` key, when given.
@@ -180,7 +184,11 @@ impl Field {
 }
 
 pub struct Model {
+    /// The Rust identifier, raw when written so: for generated code.
     pub ident: Ident,
+    /// The model's name without `r#`: the metadata's name, the default table
+    /// and reverse accessor.
+    pub name: String,
     pub vis: syn::Visibility,
     pub app: String,
     pub table: Option<String>,
@@ -492,6 +500,7 @@ pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
     cx.at(0);
     Some(Model {
         ident: input.ident.clone(),
+        name: input.ident.unraw().to_string(),
         vis: input.vis.clone(),
         app,
         table,
@@ -507,6 +516,7 @@ fn parse_field(cx: &mut Ctxt, f: &syn::Field, model: &Ident) -> Option<Field> {
     let ty = f.ty.clone();
     let option_inner = generic_arg(&f.ty, "Option");
     let mut field = Field {
+        name: ident.unraw().to_string(),
         ident,
         kind: Kind::Plain,
         primary_key: None,
@@ -558,7 +568,7 @@ fn parse_field(cx: &mut Ctxt, f: &syn::Field, model: &Ident) -> Option<Field> {
                 None
             }
         });
-        if field.ident == "id" || field.primary_key.is_some() {
+        if field.name == "id" || field.primary_key.is_some() {
             field.auto = auto_ty;
         }
     }

@@ -35,7 +35,7 @@ pub fn accessor(m: &Model, rel: &Relation) -> String {
     rel.related_name
         .as_ref()
         .map(|l| l.value())
-        .unwrap_or_else(|| m.ident.to_string().to_lowercase())
+        .unwrap_or_else(|| m.name.to_lowercase())
 }
 
 fn camel(s: &str) -> String {
@@ -118,7 +118,7 @@ fn primary_key(cx: &mut Ctxt, m: &Model) {
         }
     }
     if explicit.is_empty() && parent.is_none() {
-        match m.fields.iter().find(|f| f.ident == "id") {
+        match m.fields.iter().find(|f| f.name == "id") {
             Some(f) if f.auto.is_some() => {}
             Some(f) => {
                 at(cx, m, f);
@@ -149,7 +149,7 @@ fn id_is_the_primary_key(cx: &mut Ctxt, m: &Model) {
         return;
     };
     for f in &m.fields {
-        if f.ident == "id" && f.primary_key.is_none() && matches!(f.kind, Kind::Plain) {
+        if f.name == "id" && f.primary_key.is_none() && matches!(f.kind, Kind::Plain) {
             at(cx, m, f);
             cx.error(
                 f.ident.span(),

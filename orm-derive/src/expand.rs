@@ -3,6 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::Ident;
 
@@ -19,13 +20,13 @@ fn column_of(f: &Field) -> Col {
     let db_column = f.db_column.as_ref().map(|l| l.value());
     match &f.kind {
         Kind::Plain => Col {
-            name: f.ident.to_string(),
-            column: db_column.unwrap_or_else(|| f.ident.to_string()),
+            name: f.name.clone(),
+            column: db_column.unwrap_or_else(|| f.name.clone()),
             pk: f.primary_key.is_some() || f.auto.is_some(),
         },
         Kind::Relation(_) => Col {
-            name: f.ident.to_string(),
-            column: db_column.unwrap_or_else(|| format!("{}_id", f.ident)),
+            name: f.name.clone(),
+            column: db_column.unwrap_or_else(|| format!("{}_id", f.name)),
             pk: f.primary_key.is_some(),
         },
         Kind::Parent(rel) if rel.implicit_parent => {
@@ -37,8 +38,8 @@ fn column_of(f: &Field) -> Col {
             }
         }
         Kind::Parent(_) => Col {
-            name: f.ident.to_string(),
-            column: db_column.unwrap_or_else(|| format!("{}_id", f.ident)),
+            name: f.name.clone(),
+            column: db_column.unwrap_or_else(|| format!("{}_id", f.name)),
             pk: true,
         },
     }
@@ -54,7 +55,7 @@ fn opt_str(s: Option<String>) -> TokenStream {
 pub fn expand(m: &Model) -> TokenStream {
     let ident = &m.ident;
     let vis = &m.vis;
-    let name = ident.to_string();
+    let name = &m.name;
     let model_name = name.to_lowercase();
     let app = &m.app;
     let table = m
@@ -541,7 +542,7 @@ fn relation_static(m: &Model, f: &Field, rel: &Relation, name: &Ident, i: usize)
     } else {
         let fun = format_ident!("__orm_limit_{}", i);
         let parts = rel.limit_choices_to.iter().map(|(k, v)| {
-            let k = k.to_string();
+            let k = k.unraw().to_string();
             quote!(::orm_core::Q::kw(#k, #v))
         });
         extra.push(quote! {
@@ -590,7 +591,7 @@ fn reverse_trait(m: &Model, f: &Field, rel: &Relation, i: usize) -> TokenStream 
     let get_opt = format_ident!("{}_opt", acc);
     let set = format_ident!("set_{}", acc);
     let fi = &f.ident;
-    let name = ident.to_string();
+    let name = &m.name;
     let set_key = match &f.kind {
         Kind::Parent(_) => quote!(value.#fi = ::core::clone::Clone::clone(owner);),
         _ if rel.nullable => {
@@ -641,7 +642,7 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
         return quote!();
     }
     let ident = &input.ident;
-    let name = ident.to_string();
+    let name = ident.unraw().to_string();
     let model_name = name.to_lowercase();
     quote! {
         const _: () = {

@@ -192,6 +192,40 @@ mod tests {
     }
 
     #[test]
+    fn raw_identifiers_are_names_without_r_hash() {
+        let out = expand(
+            r#"struct r#Doc {
+                r#id: Option<i64>,
+                #[field(default = 1)] r#type: i32,
+                #[one_to_one(on_delete = "cascade", limit_choices_to(r#type = 1))]
+                r#ref: OneToOne<r#User>,
+            }"#,
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+        for part in [
+            "name : \"Doc\"",
+            "model_name : \"doc\"",
+            "name : \"type\" , column : \"type\"",
+            "name : \"ref\" , column : \"ref_id\"",
+            "auto : true",
+            "Q :: kw (\"type\"",
+            "fn r#type ()",
+            "fn r#ref ()",
+            "fn ref_choices ()",
+            "fn __orm_default_type ()",
+            "trait DocOfUser",
+            "fn doc (",
+        ] {
+            assert!(out.contains(part), "{part} in {out}");
+        }
+        assert!(!out.contains("\"r#"), "{out}");
+
+        let out = expand("struct R { #[parent] p: r#Place, stars: i32 }");
+        assert!(out.contains("column : \"place_ptr_id\""), "{out}");
+        assert!(out.contains("trait ROfPlace"), "{out}");
+    }
+
+    #[test]
     fn no_stub_for_a_generic_type() {
         let out = expand("struct Tagged<T> { id: Option<i64>, value: T }");
         assert!(out.contains("compile_error"));
