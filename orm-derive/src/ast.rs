@@ -315,8 +315,8 @@ pub fn tidy(tokens: impl ToTokens) -> String {
     let mut out = String::with_capacity(s.len());
     for (i, part) in s.split(' ').enumerate() {
         let prev = out.chars().last();
-        let glue =
-            matches!(part, "<" | ">" | "," | "::" | ">>") || matches!(prev, Some('<' | ':' | '&'));
+        let glue = matches!(part, "<" | ">" | "," | ";" | "::" | ">>")
+            || matches!(prev, Some('<' | ':' | '&'));
         if i > 0 && !glue {
             out.push(' ');
         }
@@ -1006,5 +1006,7 @@ mod tests {
         assert_eq!(tidy(&ty), "Option<OneToOne<crate::User>>");
         let ty: Type = syn::parse_str("HashMap<String, Vec<u8>>").unwrap();
         assert_eq!(tidy(&ty), "HashMap<String, Vec<u8>>");
+        let ty: Type = syn::parse_str("[User ; 1]").unwrap();
+        assert_eq!(tidy(&ty), "[User; 1]");
     }
 }

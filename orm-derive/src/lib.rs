@@ -225,6 +225,60 @@ mod tests {
         assert!(out.contains("trait ROfPlace"), "{out}");
     }
 
+    /// Odd shapes each end in errors (or a valid impl), never in a panic.
+    #[test]
+    fn odd_shapes_never_panic() {
+        let o2o = |ty: &str| {
+            format!(
+                r#"struct P {{ id: Option<i64>, #[one_to_one(on_delete = "cascade")] u: {ty} }}"#
+            )
+        };
+        let mut sources: Vec<String> = [
+            "Option<Option<OneToOne<User>>>",
+            "OneToOne<Option<OneToOne<User>>>",
+            "OneToOne",
+            "OneToOne<>",
+            "OneToOne<'static>",
+            "OneToOne<User, User>",
+            "OneToOne<3>",
+            "OneToOne<(User)>",
+            "OneToOne<r#User>",
+            "OneToOne<crate::r#mod::User>",
+            "Option<OneToOne<&'static [User]>>",
+            "&'static OneToOne<User>",
+            "(OneToOne<User>,)",
+            "[OneToOne<User>; 2]",
+        ]
+        .iter()
+        .map(|ty| o2o(ty))
+        .collect();
+        sources.extend(
+            [
+                "struct P {}",
+                r#"struct P<T> { id: Option<i64>, #[one_to_one(on_delete = "cascade")] u: OneToOne<T> }"#,
+                "struct R<T> { #[parent] p: T }",
+                "struct R { #[parent] p: (Place) }",
+                "struct R { #[parent] p: Place<i32> }",
+                "struct R { #[parent] a: A, #[parent] b: [B; 1] }",
+                r#"struct R { #[parent] #[one_to_one(on_delete = "cascade")] p: Place }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set()")] u: OneToOne<U> }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set(")] u: OneToOne<U> }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "")] u: OneToOne<U> }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "+")] u: OneToOne<U> }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "__")] u: OneToOne<U> }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "/*")] u: OneToOne<U> }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", limit_choices_to(a::b = 1))] u: OneToOne<U> }"#,
+                r#"struct _1 { id: Option<i64>, #[one_to_one(on_delete = "cascade")] u: OneToOne<U> }"#,
+                "struct P { r#id: i64 }",
+            ]
+            .map(String::from),
+        );
+        for src in &sources {
+            let _ = expand(src);
+            let _ = errors(src);
+        }
+    }
+
     #[test]
     fn no_stub_for_a_generic_type() {
         let out = expand("struct Tagged<T> { id: Option<i64>, value: T }");
