@@ -3,6 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
+use syn::ext::IdentExt;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{
@@ -111,6 +112,10 @@ pub enum Kind {
 
 pub struct Relation {
     pub target: Type,
+    /// The target model's name: the last segment of its path, without `r#`
+    /// (`User` for `crate::auth::User`). Checked to be a model type path, so
+    /// it is an identifier when no error has been reported.
+    pub target_name: String,
     pub nullable: bool,
     /// `None` only when a mistake in it has been reported.
     pub on_delete: Option<OnDelete>,
@@ -128,9 +133,10 @@ pub struct Relation {
 }
 
 impl Relation {
-    fn new(target: Type, span: Span) -> Self {
+    fn new(target: Type, target_name: String, span: Span) -> Self {
         Relation {
             target,
+            target_name,
             nullable: false,
             on_delete: None,
             on_delete_span: span,
@@ -147,7 +153,11 @@ impl Relation {
 }
 
 pub struct Field {
+    /// The Rust identifier, raw (`r#type`) when written so: for generated code.
     pub ident: Ident,
+    /// The field's name without `r#` (`type`): the default column, the name
+    /// in the metadata, in lookups and in validation errors.
+    pub name: String,
     pub ty: Type,
     pub kind: Kind,
     /// The `primary_key` key, when given.
@@ -174,15 +184,29 @@ impl Field {
 }
 
 pub struct Model {
+    /// The Rust identifier, raw when written so: for generated code.
     pub ident: Ident,
+    /// The model's name without `r#`: the metadata's name, the default table
+    /// and reverse accessor.
+    pub name: String,
     pub vis: syn::Visibility,
     pub app: String,
     pub table: Option<String>,
     pub fields: Vec<Field>,
 }
 
-fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+/// `ty` without the invisible group a `macro_rules!` `$t:ty` fragment wraps
+/// it in, nor parentheses: `(User)` is the type `User`.
+fn ungroup(ty: &Type) -> &Type {
     match ty {
+        Type::Group(g) => ungroup(&g.elem),
+        Type::Paren(p) => ungroup(&p.elem),
+        other => other,
+    }
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ungroup(ty) {
         Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
         _ => None,
     }
@@ -195,12 +219,85 @@ pub fn generic_arg<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
         return None;
     }
     match &seg.arguments {
-        PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
-            GenericArgument::Type(t) => Some(t),
+        PathArguments::AngleBracketed(a) if a.args.len() == 1 => match a.args.first() {
+            Some(GenericArgument::Type(t)) => Some(t),
             _ => None,
         },
         _ => None,
     }
+}
+
+/// The name of the model `ty` names by its path (`User`, `crate::auth::User`):
+/// the last segment, without `r#`. `None` for anything else: an array, a
+/// tuple, a reference, `dyn Trait`, `<T as Trait>::Assoc`, `Self`, or a
+/// path with generic arguments (a model is never generic).
+pub fn model_name(ty: &Type) -> Option<String> {
+    let Type::Path(p) = ungroup(ty) else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    let ok = p.qself.is_none() && last.arguments.is_empty() && last.ident != "Self";
+    ok.then(|| last.ident.unraw().to_string())
+}
+
+/// The model a mistaken target most likely means, for the `help:` line:
+/// `User` in `[User; 1]`, `&User`, `(User,)`, `Option<User>` or
+/// `Box<User>`; the model itself for `Self`.
+fn meant_model(ty: &Type, model: &Ident) -> Option<String> {
+    match ungroup(ty) {
+        Type::Array(a) => meant_model(&a.elem, model),
+        Type::Slice(s) => meant_model(&s.elem, model),
+        Type::Reference(r) => meant_model(&r.elem, model),
+        Type::Ptr(p) => meant_model(&p.elem, model),
+        Type::Tuple(t) if t.elems.len() == 1 => meant_model(t.elems.first()?, model),
+        ty @ Type::Path(_) => {
+            if is_ident(ty, "Self") {
+                return Some(model.to_string());
+            }
+            if model_name(ty).is_some() {
+                return Some(tidy(ty));
+            }
+            ["Option", "OneToOne", "Box", "Rc", "Arc"]
+                .iter()
+                .find_map(|w| generic_arg(ty, w))
+                .and_then(|inner| meant_model(inner, model))
+        }
+        _ => None,
+    }
+}
+
+/// The name of a relation's target; a spanned error on `target` when it is
+/// not a model type path. `what` names the attribute, `right` writes the
+/// field's type around a model (`|m| format!("OneToOne<{m}>")`).
+fn target_name(
+    cx: &mut Ctxt,
+    what: &str,
+    field: &Field,
+    target: &Type,
+    model: &Ident,
+    right: impl Fn(&str) -> String,
+) -> String {
+    if let Some(name) = model_name(target) {
+        return name;
+    }
+    let help = match meant_model(target, model) {
+        Some(m) => format!(
+            "write `pub {}: {}`, naming the model by its path",
+            field.ident,
+            right(&m)
+        ),
+        None => format!(
+            "write `pub {}: {}`, naming the model by its path (`User`, `crate::auth::User`)",
+            field.ident,
+            right("User")
+        ),
+    };
+    cx.error_spanned(
+        target,
+        format!("{what} must be a model type path, not `{}`", tidy(target)),
+        help,
+    );
+    tidy(target)
 }
 
 fn is_ident(ty: &Type, name: &str) -> bool {
@@ -218,8 +315,8 @@ pub fn tidy(tokens: impl ToTokens) -> String {
     let mut out = String::with_capacity(s.len());
     for (i, part) in s.split(' ').enumerate() {
         let prev = out.chars().last();
-        let glue =
-            matches!(part, "<" | ">" | "," | "::" | ">>") || matches!(prev, Some('<' | ':' | '&'));
+        let glue = matches!(part, "<" | ">" | "," | ";" | "::" | ">>")
+            || matches!(prev, Some('<' | ':' | '&'));
         if i > 0 && !glue {
             out.push(' ');
         }
@@ -238,6 +335,8 @@ pub fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// Levenshtein distance. The indexing stays in bounds: `prev` always has
+/// `b.len() + 1` entries and `cur` has `j + 1` when `cur[j]` is read.
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
@@ -395,12 +494,13 @@ pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         .enumerate()
         .filter_map(|(i, f)| {
             cx.at(i + 1);
-            parse_field(cx, f)
+            parse_field(cx, f, &input.ident)
         })
         .collect();
     cx.at(0);
     Some(Model {
         ident: input.ident.clone(),
+        name: input.ident.unraw().to_string(),
         vis: input.vis.clone(),
         app,
         table,
@@ -408,11 +508,15 @@ pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
     })
 }
 
-fn parse_field(cx: &mut Ctxt, f: &syn::Field) -> Option<Field> {
+/// One field; `model` is the struct's name (what `Self` means).
+fn parse_field(cx: &mut Ctxt, f: &syn::Field, model: &Ident) -> Option<Field> {
+    // Always `Some`: `parse` only reads the fields of a struct with named
+    // fields.
     let ident = f.ident.clone()?;
     let ty = f.ty.clone();
     let option_inner = generic_arg(&f.ty, "Option");
     let mut field = Field {
+        name: ident.unraw().to_string(),
         ident,
         kind: Kind::Plain,
         primary_key: None,
@@ -442,13 +546,16 @@ fn parse_field(cx: &mut Ctxt, f: &syn::Field) -> Option<Field> {
                     ),
                 );
             }
-            let mut rel = Relation::new(field.ty.clone(), attr.span());
+            let name = target_name(cx, "a `#[parent]` field", &field, &field.ty, model, |m| {
+                m.to_string()
+            });
+            let mut rel = Relation::new(field.ty.clone(), name, attr.span());
             rel.on_delete = Some(OnDelete::Cascade);
             rel.parent_link = true;
             rel.implicit_parent = true;
             field.kind = Kind::Parent(Box::new(rel));
         } else if attr.path().is_ident("one_to_one") {
-            one_to_one_attr(cx, &mut field, attr);
+            one_to_one_attr(cx, &mut field, attr, model);
         }
     }
     if matches!(field.kind, Kind::Plain) {
@@ -461,7 +568,7 @@ fn parse_field(cx: &mut Ctxt, f: &syn::Field) -> Option<Field> {
                 None
             }
         });
-        if field.ident == "id" || field.primary_key.is_some() {
+        if field.name == "id" || field.primary_key.is_some() {
             field.auto = auto_ty;
         }
     }
@@ -525,15 +632,17 @@ fn field_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
 
 /// `#[one_to_one(...)]` (a bare `#[one_to_one]` has no options: it is
 /// reported for its missing `on_delete`).
-fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
+fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute, model: &Ident) {
     // The field type: OneToOne<T>, Option<OneToOne<T>>, or T for a parent link.
     let (nullable, target) = match generic_arg(&field.ty, "Option") {
         Some(inner) => (true, generic_arg(inner, "OneToOne").cloned()),
         None => (false, generic_arg(&field.ty, "OneToOne").cloned()),
     };
-    let target_name = tidy(target.as_ref().unwrap_or(&field.ty));
+    let target_text = tidy(target.as_ref().unwrap_or(&field.ty));
+    // The model's name is decided below, once `parent_link` is known.
     let mut rel = Relation::new(
         target.clone().unwrap_or_else(|| field.ty.clone()),
+        String::new(),
         attr.span(),
     );
     rel.nullable = nullable;
@@ -572,7 +681,7 @@ fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
                     format!("`{}` is already nullable; remove `null`", tidy(&field.ty))
                 } else {
                     format!(
-                        "write `pub {}: Option<OneToOne<{target_name}>>` and remove `null`",
+                        "write `pub {}: Option<OneToOne<{target_text}>>` and remove `null`",
                         field.ident
                     )
                 };
@@ -619,13 +728,26 @@ fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
     }
     if rel.parent_link {
         rel.target = field.ty.clone();
+        rel.target_name = target_name(
+            cx,
+            "a `#[one_to_one(parent_link)]` field",
+            field,
+            &field.ty,
+            model,
+            |m| m.to_string(),
+        );
         field.kind = Kind::Parent(Box::new(rel));
-    } else if target.is_some() {
+    } else if let Some(target) = &target {
+        let wrap = |m: &str| match nullable {
+            true => format!("Option<OneToOne<{m}>>"),
+            false => format!("OneToOne<{m}>"),
+        };
+        rel.target_name = target_name(cx, "a `#[one_to_one]` target", field, target, model, wrap);
         field.kind = Kind::Relation(Box::new(rel));
     } else {
         let right = match generic_arg(&field.ty, "Option") {
             Some(inner) => format!("Option<OneToOne<{}>>", tidy(inner)),
-            None => format!("OneToOne<{target_name}>"),
+            None => format!("OneToOne<{target_text}>"),
         };
         cx.error_spanned(
             &field.ty,
@@ -636,6 +758,17 @@ fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
             ),
         );
     }
+}
+
+/// The expression text of `set(<value>)` (`SET(...)` too), sliced only
+/// where `str::get` finds character boundaries.
+fn set_arg(v: &str) -> Option<&str> {
+    let head = v.get(..4)?;
+    let rest = v.get(4..)?;
+    if !head.eq_ignore_ascii_case("set(") {
+        return None;
+    }
+    rest.strip_suffix(')')
 }
 
 /// `on_delete = "cascade"` and friends; `CASCADE` is accepted too.
@@ -663,6 +796,19 @@ fn parse_on_delete(cx: &mut Ctxt, value: &Expr) -> Option<OnDelete> {
     };
     let v = lit.value();
     let v = v.trim();
+    if let Some(arg) = set_arg(v) {
+        return match syn::parse_str::<Expr>(arg) {
+            Ok(e) => Some(OnDelete::Set(e)),
+            Err(e) => {
+                cx.error(
+                    lit.span(),
+                    format!("cannot read the value in on_delete = \"{v}\": {e}"),
+                    "on_delete = \"set(0)\", with a Rust expression between the parentheses",
+                );
+                None
+            }
+        };
+    }
     Some(match v.to_lowercase().as_str() {
         "cascade" => OnDelete::Cascade,
         "protect" => OnDelete::Protect,
@@ -670,19 +816,6 @@ fn parse_on_delete(cx: &mut Ctxt, value: &Expr) -> Option<OnDelete> {
         "set_null" => OnDelete::SetNull,
         "set_default" => OnDelete::SetDefault,
         "do_nothing" => OnDelete::DoNothing,
-        s if s.starts_with("set(") && s.ends_with(')') => {
-            match syn::parse_str::<Expr>(&v[4..v.len() - 1]) {
-                Ok(e) => OnDelete::Set(e),
-                Err(e) => {
-                    cx.error(
-                        lit.span(),
-                        format!("cannot read the value in on_delete = \"{v}\": {e}"),
-                        "on_delete = \"set(0)\", with a Rust expression between the parentheses",
-                    );
-                    return None;
-                }
-            }
-        }
         other => {
             let msg = match did_you_mean(other, ON_DELETE_RULES) {
                 Some(s) => format!("unknown on_delete rule \"{v}\"; did you mean \"{s}\"?"),
@@ -743,6 +876,29 @@ mod tests {
             panic!()
         };
         assert!(matches!(&rel.on_delete, Some(OnDelete::Set(e)) if tidy(e) == "7"));
+    }
+
+    #[test]
+    fn set_rule_is_read_without_slicing_inside_a_character() {
+        assert_eq!(set_arg("set(7)"), Some("7"));
+        assert_eq!(set_arg("SET()"), Some(""));
+        assert_eq!(set_arg("set("), None);
+        assert_eq!(set_arg("set"), None);
+        assert_eq!(set_arg("sé(1)"), None);
+        assert_eq!(set_arg("\u{130}\u{130}(1)"), None);
+        // Characters whose lower case is longer than them, or ASCII.
+        for (v, n_errors) in [
+            ("SET(\u{130})", 0),
+            ("s\u{130}t(1)", 1),
+            ("\u{212a}et(1)", 1),
+            ("set(1\u{130}", 1),
+        ] {
+            let src = format!(
+                r#"struct P {{ id: Option<i64>, #[one_to_one(on_delete = "{v}")] u: OneToOne<U> }}"#
+            );
+            let (_, errors) = parse_str(&src);
+            assert_eq!(errors.len(), n_errors, "{v}: {errors:?}");
+        }
     }
 
     #[test]
@@ -850,5 +1006,7 @@ mod tests {
         assert_eq!(tidy(&ty), "Option<OneToOne<crate::User>>");
         let ty: Type = syn::parse_str("HashMap<String, Vec<u8>>").unwrap();
         assert_eq!(tidy(&ty), "HashMap<String, Vec<u8>>");
+        let ty: Type = syn::parse_str("[User ; 1]").unwrap();
+        assert_eq!(tidy(&ty), "[User; 1]");
     }
 }

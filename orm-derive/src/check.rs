@@ -3,7 +3,7 @@
 
 use quote::ToTokens;
 
-use crate::ast::{is_identifier, tidy, Ctxt, Field, Kind, Model, OnDelete, Relation};
+use crate::ast::{is_identifier, model_name, tidy, Ctxt, Field, Kind, Model, OnDelete, Relation};
 
 pub fn check(cx: &mut Ctxt, m: &Model) {
     primary_key(cx, m);
@@ -15,6 +15,7 @@ pub fn check(cx: &mut Ctxt, m: &Model) {
             set_null_needs_option(cx, f, rel);
             set_default_needs_default(cx, f, rel);
             related_name_valid(cx, m, f, rel);
+            reverse_trait_name_valid(cx, m, f, rel);
             related_query_name_valid(cx, m, rel);
         }
         max_length_on_text(cx, f);
@@ -34,7 +35,26 @@ pub fn accessor(m: &Model, rel: &Relation) -> String {
     rel.related_name
         .as_ref()
         .map(|l| l.value())
-        .unwrap_or_else(|| m.ident.to_string().to_lowercase())
+        .unwrap_or_else(|| m.name.to_lowercase())
+}
+
+fn camel(s: &str) -> String {
+    s.split('_')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// The trait that declares the reverse accessor on the target:
+/// `ProfileOfUser` for `User::profile`.
+pub fn reverse_trait_name(m: &Model, rel: &Relation) -> String {
+    format!("{}Of{}", camel(&accessor(m, rel)), rel.target_name)
 }
 
 /// The name lookups from the target use (`related_query_name`, else
@@ -98,7 +118,7 @@ fn primary_key(cx: &mut Ctxt, m: &Model) {
         }
     }
     if explicit.is_empty() && parent.is_none() {
-        match m.fields.iter().find(|f| f.ident == "id") {
+        match m.fields.iter().find(|f| f.name == "id") {
             Some(f) if f.auto.is_some() => {}
             Some(f) => {
                 at(cx, m, f);
@@ -129,7 +149,7 @@ fn id_is_the_primary_key(cx: &mut Ctxt, m: &Model) {
         return;
     };
     for f in &m.fields {
-        if f.ident == "id" && f.primary_key.is_none() && matches!(f.kind, Kind::Plain) {
+        if f.name == "id" && f.primary_key.is_none() && matches!(f.kind, Kind::Plain) {
             at(cx, m, f);
             cx.error(
                 f.ident.span(),
@@ -229,6 +249,33 @@ fn related_name_valid(cx: &mut Ctxt, m: &Model, f: &Field, rel: &Relation) {
                 );
             }
         }
+    }
+}
+
+/// The reverse accessor's trait is named after it in camel case, which
+/// drops underscores: `related_name = "_1"` would give `1OfUser`.
+fn reverse_trait_name_valid(cx: &mut Ctxt, m: &Model, f: &Field, rel: &Relation) {
+    let acc = accessor(m, rel);
+    // A hidden accessor has no trait; an invalid accessor or target is
+    // reported already.
+    if is_hidden(rel) || !is_identifier(&acc) || model_name(&rel.target).is_none() {
+        return;
+    }
+    let name = reverse_trait_name(m, rel);
+    if is_identifier(&name) {
+        return;
+    }
+    let msg = format!(
+        "the reverse accessor `{acc}` of `{}.{}` would be declared by a trait named `{name}`, which is not a Rust identifier",
+        m.ident, f.ident
+    );
+    match &rel.related_name {
+        Some(rn) => cx.error(rn.span(), msg, "start the related_name with a letter"),
+        None => cx.error(
+            f.ident.span(),
+            msg,
+            "add `related_name = \"...\"`, starting with a letter, to the #[one_to_one(...)] attribute",
+        ),
     }
 }
 
@@ -446,6 +493,26 @@ mod tests {
         assert_eq!(
             errors(r#"struct Type { id: Option<i64>, #[one_to_one(on_delete = "cascade")] u: OneToOne<U> }"#),
             ["the reverse accessor of `Type.u` would be `type` (the model name in lower case), which is a Rust keyword"]
+        );
+    }
+
+    #[test]
+    fn reverse_trait_names_must_be_identifiers() {
+        assert_eq!(
+            errors(
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "_1")] u: OneToOne<U> }"#
+            ),
+            ["the reverse accessor `_1` of `P.u` would be declared by a trait named `1OfU`, which is not a Rust identifier"]
+        );
+        assert_eq!(
+            errors(r#"struct _2P { id: Option<i64>, #[one_to_one(on_delete = "cascade")] u: OneToOne<U> }"#),
+            ["the reverse accessor `_2p` of `_2P.u` would be declared by a trait named `2pOfU`, which is not a Rust identifier"]
+        );
+        assert_eq!(
+            errors(
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "_a_1")] u: OneToOne<U> }"#
+            ),
+            Vec::<String>::new()
         );
     }
 

@@ -3,36 +3,12 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::Ident;
 
 use crate::ast::{Field, Kind, Model, OnDelete, Relation};
-use crate::check::accessor;
-
-fn camel(s: &str) -> String {
-    s.split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            match c.next() {
-                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect()
-}
-
-fn type_name(ty: &syn::Type) -> String {
-    match ty {
-        syn::Type::Path(p) => p
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default(),
-        other => other.to_token_stream().to_string(),
-    }
-}
+use crate::check::{accessor, reverse_trait_name};
 
 struct Col {
     name: String,
@@ -44,17 +20,17 @@ fn column_of(f: &Field) -> Col {
     let db_column = f.db_column.as_ref().map(|l| l.value());
     match &f.kind {
         Kind::Plain => Col {
-            name: f.ident.to_string(),
-            column: db_column.unwrap_or_else(|| f.ident.to_string()),
+            name: f.name.clone(),
+            column: db_column.unwrap_or_else(|| f.name.clone()),
             pk: f.primary_key.is_some() || f.auto.is_some(),
         },
         Kind::Relation(_) => Col {
-            name: f.ident.to_string(),
-            column: db_column.unwrap_or_else(|| format!("{}_id", f.ident)),
+            name: f.name.clone(),
+            column: db_column.unwrap_or_else(|| format!("{}_id", f.name)),
             pk: f.primary_key.is_some(),
         },
         Kind::Parent(rel) if rel.implicit_parent => {
-            let name = format!("{}_ptr", type_name(&rel.target).to_lowercase());
+            let name = format!("{}_ptr", rel.target_name.to_lowercase());
             Col {
                 column: format!("{name}_id"),
                 name,
@@ -62,8 +38,8 @@ fn column_of(f: &Field) -> Col {
             }
         }
         Kind::Parent(_) => Col {
-            name: f.ident.to_string(),
-            column: db_column.unwrap_or_else(|| format!("{}_id", f.ident)),
+            name: f.name.clone(),
+            column: db_column.unwrap_or_else(|| format!("{}_id", f.name)),
             pk: true,
         },
     }
@@ -79,7 +55,7 @@ fn opt_str(s: Option<String>) -> TokenStream {
 pub fn expand(m: &Model) -> TokenStream {
     let ident = &m.ident;
     let vis = &m.vis;
-    let name = ident.to_string();
+    let name = &m.name;
     let model_name = name.to_lowercase();
     let app = &m.app;
     let table = m
@@ -197,6 +173,8 @@ pub fn expand(m: &Model) -> TokenStream {
     };
 
     // --- Model impl pieces -------------------------------------------------
+    // In bounds: `check::primary_key` reports a model without a primary key
+    // (so without fields), and `expand` runs only on a model without errors.
     let pk_field = &m.fields[pk_index];
     let pk_ident = &pk_field.ident;
     let (pk_get, pk_set) = match &pk_field.kind {
@@ -323,11 +301,11 @@ pub fn expand(m: &Model) -> TokenStream {
                         }
                     });
                 }
-                let doc_rel = format!("The one-to-one relation `{name}.{fi}` to `{}`: filter across it with `.then(...)`, follow it with `select_related`.", type_name(t));
+                let doc_rel = format!("The one-to-one relation `{name}.{fi}` to `{}`: filter across it with `.then(...)`, follow it with `select_related`.", rel.target_name);
                 let choices = format_ident!("{}_choices", fi);
                 let doc_choices = format!(
                     "The `{}` rows `{name}.{fi}` may point at (its `limit_choices_to`).",
-                    type_name(t)
+                    rel.target_name
                 );
                 let limit = if rel.limit_choices_to.is_empty() {
                     quote!()
@@ -542,6 +520,8 @@ fn relation_static(m: &Model, f: &Field, rel: &Relation, name: &Ident, i: usize)
     let auto_created = rel.implicit_parent;
     let db_constraint = rel.db_constraint;
     let mut extra = Vec::new();
+    // `on_delete` is `None` only after an error was reported (and `expand`
+    // does not run then); the default is never used.
     let on_delete = match rel.on_delete.as_ref().unwrap_or(&OnDelete::Cascade) {
         OnDelete::Cascade => quote!(::orm_core::OnDelete::Cascade),
         OnDelete::Protect => quote!(::orm_core::OnDelete::Protect),
@@ -562,7 +542,7 @@ fn relation_static(m: &Model, f: &Field, rel: &Relation, name: &Ident, i: usize)
     } else {
         let fun = format_ident!("__orm_limit_{}", i);
         let parts = rel.limit_choices_to.iter().map(|(k, v)| {
-            let k = k.to_string();
+            let k = k.unraw().to_string();
             quote!(::orm_core::Q::kw(#k, #v))
         });
         extra.push(quote! {
@@ -602,16 +582,16 @@ fn reverse_trait(m: &Model, f: &Field, rel: &Relation, i: usize) -> TokenStream 
     let ident = &m.ident;
     let vis = &m.vis;
     let t = &rel.target;
-    let target_name = type_name(t);
-    let trait_name = Ident::new(
-        &format!("{}Of{}", camel(&acc), target_name),
-        Span::call_site(),
-    );
+    let target_name = &rel.target_name;
+    // Both are identifiers: `check::related_name_valid` and
+    // `check::reverse_trait_name_valid` reported them otherwise, and
+    // `expand` runs only on a model without errors.
+    let trait_name = Ident::new(&reverse_trait_name(m, rel), Span::call_site());
     let get = Ident::new(&acc, Span::call_site());
     let get_opt = format_ident!("{}_opt", acc);
     let set = format_ident!("set_{}", acc);
     let fi = &f.ident;
-    let name = ident.to_string();
+    let name = &m.name;
     let set_key = match &f.kind {
         Kind::Parent(_) => quote!(value.#fi = ::core::clone::Clone::clone(owner);),
         _ if rel.nullable => {
@@ -662,7 +642,7 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
         return quote!();
     }
     let ident = &input.ident;
-    let name = ident.to_string();
+    let name = ident.unraw().to_string();
     let model_name = name.to_lowercase();
     quote! {
         const _: () = {

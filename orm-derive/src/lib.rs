@@ -68,6 +68,217 @@ mod tests {
         assert!(out.contains("unreachable"));
     }
 
+    /// The error messages of `src`, first lines only.
+    fn errors(src: &str) -> Vec<String> {
+        let mut cx = ast::Ctxt::default();
+        let input = syn::parse_str(src).unwrap();
+        if let Some(m) = ast::parse(&mut cx, &input) {
+            check::check(&mut cx, &m);
+        }
+        match cx.into_result() {
+            Ok(()) => Vec::new(),
+            Err(e) => e
+                .into_iter()
+                .map(|e| e.to_string().lines().next().unwrap_or("").to_string())
+                .collect(),
+        }
+    }
+
+    /// Types that are not a model's path, as a relation target: each is one
+    /// spanned error (the derive used to panic building an identifier from
+    /// some of them).
+    const NOT_A_MODEL_PATH: &[&str] = &[
+        "[User; 1]",
+        "[User]",
+        "&'static User",
+        "*const User",
+        "(User,)",
+        "(User, User)",
+        "()",
+        "dyn Model",
+        "impl Model",
+        "fn() -> User",
+        "!",
+        "_",
+        "Self",
+        "<User as Trait>::Model",
+        "Option<User>",
+        "OneToOne<User>",
+        "Vec<User>",
+        "m!()",
+    ];
+
+    #[test]
+    fn relation_targets_that_are_not_model_paths_are_errors() {
+        for ty in NOT_A_MODEL_PATH {
+            for (rule, field) in [
+                ("cascade", format!("OneToOne<{ty}>")),
+                ("set_null", format!("Option<OneToOne<{ty}>>")),
+            ] {
+                let src = format!(
+                    r#"struct P {{ id: Option<i64>, #[one_to_one(on_delete = "{rule}")] u: {field} }}"#
+                );
+                assert!(expand(&src).contains("compile_error"), "{src}");
+                assert_eq!(
+                    errors(&src),
+                    [format!(
+                        "a `#[one_to_one]` target must be a model type path, not `{}`",
+                        ast::tidy(syn::parse_str::<syn::Type>(ty).unwrap())
+                    )],
+                    "{src}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn parents_that_are_not_model_paths_are_errors() {
+        for ty in NOT_A_MODEL_PATH {
+            for (attr, what) in [
+                ("#[parent]", "a `#[parent]` field"),
+                (
+                    r#"#[one_to_one(parent_link, on_delete = "cascade")]"#,
+                    "a `#[one_to_one(parent_link)]` field",
+                ),
+            ] {
+                let src = format!("struct R {{ {attr} p: {ty}, stars: i32 }}");
+                assert!(expand(&src).contains("compile_error"), "{src}");
+                let errors = errors(&src);
+                assert_eq!(errors.len(), 1, "{src}: {errors:?}");
+                assert!(
+                    errors[0].starts_with(&format!("{what} must be a model type path")),
+                    "{src}: {errors:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_help_names_the_model_meant() {
+        let help = |src: &str| {
+            let mut cx = ast::Ctxt::default();
+            ast::parse(&mut cx, &syn::parse_str(src).unwrap());
+            let e = cx.into_result().unwrap_err().to_string();
+            e.lines().nth(1).unwrap_or("").to_string()
+        };
+        assert_eq!(
+            help(
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade")] u: OneToOne<[crate::User; 1]> }"#
+            ),
+            "= help: write `pub u: OneToOne<crate::User>`, naming the model by its path"
+        );
+        assert_eq!(
+            help(
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set_null")] u: Option<OneToOne<Self>> }"#
+            ),
+            "= help: write `pub u: Option<OneToOne<P>>`, naming the model by its path"
+        );
+        assert_eq!(
+            help("struct R { #[parent] p: Option<Box<Place>> }"),
+            "= help: write `pub p: Place`, naming the model by its path"
+        );
+        assert_eq!(
+            help(r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade")] u: OneToOne<dyn Model> }"#),
+            "= help: write `pub u: OneToOne<User>`, naming the model by its path (`User`, `crate::auth::User`)"
+        );
+    }
+
+    #[test]
+    fn a_reverse_trait_name_that_is_not_an_identifier_is_an_error() {
+        let out = expand(
+            r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "_1")] u: OneToOne<U> }"#,
+        );
+        assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn raw_identifiers_are_names_without_r_hash() {
+        let out = expand(
+            r#"struct r#Doc {
+                r#id: Option<i64>,
+                #[field(default = 1)] r#type: i32,
+                #[one_to_one(on_delete = "cascade", limit_choices_to(r#type = 1))]
+                r#ref: OneToOne<r#User>,
+            }"#,
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+        for part in [
+            "name : \"Doc\"",
+            "model_name : \"doc\"",
+            "name : \"type\" , column : \"type\"",
+            "name : \"ref\" , column : \"ref_id\"",
+            "auto : true",
+            "Q :: kw (\"type\"",
+            "fn r#type ()",
+            "fn r#ref ()",
+            "fn ref_choices ()",
+            "fn __orm_default_type ()",
+            "trait DocOfUser",
+            "fn doc (",
+        ] {
+            assert!(out.contains(part), "{part} in {out}");
+        }
+        assert!(!out.contains("\"r#"), "{out}");
+
+        let out = expand("struct R { #[parent] p: r#Place, stars: i32 }");
+        assert!(out.contains("column : \"place_ptr_id\""), "{out}");
+        assert!(out.contains("trait ROfPlace"), "{out}");
+    }
+
+    /// Odd shapes each end in errors (or a valid impl), never in a panic.
+    #[test]
+    fn odd_shapes_never_panic() {
+        let o2o = |ty: &str| {
+            format!(
+                r#"struct P {{ id: Option<i64>, #[one_to_one(on_delete = "cascade")] u: {ty} }}"#
+            )
+        };
+        let mut sources: Vec<String> = [
+            "Option<Option<OneToOne<User>>>",
+            "OneToOne<Option<OneToOne<User>>>",
+            "OneToOne",
+            "OneToOne<>",
+            "OneToOne<'static>",
+            "OneToOne<User, User>",
+            "OneToOne<3>",
+            "OneToOne<(User)>",
+            "OneToOne<r#User>",
+            "OneToOne<crate::r#mod::User>",
+            "Option<OneToOne<&'static [User]>>",
+            "&'static OneToOne<User>",
+            "(OneToOne<User>,)",
+            "[OneToOne<User>; 2]",
+        ]
+        .iter()
+        .map(|ty| o2o(ty))
+        .collect();
+        sources.extend(
+            [
+                "struct P {}",
+                r#"struct P<T> { id: Option<i64>, #[one_to_one(on_delete = "cascade")] u: OneToOne<T> }"#,
+                "struct R<T> { #[parent] p: T }",
+                "struct R { #[parent] p: (Place) }",
+                "struct R { #[parent] p: Place<i32> }",
+                "struct R { #[parent] a: A, #[parent] b: [B; 1] }",
+                r#"struct R { #[parent] #[one_to_one(on_delete = "cascade")] p: Place }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set()")] u: OneToOne<U> }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "set(")] u: OneToOne<U> }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "")] u: OneToOne<U> }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "+")] u: OneToOne<U> }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "__")] u: OneToOne<U> }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", related_name = "/*")] u: OneToOne<U> }"#,
+                r#"struct P { id: Option<i64>, #[one_to_one(on_delete = "cascade", limit_choices_to(a::b = 1))] u: OneToOne<U> }"#,
+                r#"struct _1 { id: Option<i64>, #[one_to_one(on_delete = "cascade")] u: OneToOne<U> }"#,
+                "struct P { r#id: i64 }",
+            ]
+            .map(String::from),
+        );
+        for src in &sources {
+            let _ = expand(src);
+            let _ = errors(src);
+        }
+    }
+
     #[test]
     fn no_stub_for_a_generic_type() {
         let out = expand("struct Tagged<T> { id: Option<i64>, value: T }");
