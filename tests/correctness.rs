@@ -899,3 +899,165 @@ fn migrate_refuses_tables_that_do_not_match_the_models() {
     db.migrate().unwrap();
     db.migrate().unwrap();
 }
+
+// --------------------------------------- 8. to_field relations and instances
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "corr")]
+pub struct Tag {
+    pub id: Option<i64>,
+    #[field(unique, max_length = 20)]
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "corr")]
+pub struct Label {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade", to_field = "name", related_name = "label")]
+    pub tag: OneToOne<Tag>,
+}
+
+#[test]
+fn filtering_a_to_field_relation_by_instance_compares_the_to_field() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    // Keys chosen so that a primary key compared with the name column would
+    // match the other row.
+    let t1 = Tag {
+        id: None,
+        name: "2".into(),
+    }
+    .create(&db)
+    .unwrap();
+    let t2 = Tag {
+        id: None,
+        name: "1".into(),
+    }
+    .create(&db)
+    .unwrap();
+    let l1 = Label {
+        id: None,
+        tag: OneToOne::to(&t1),
+    }
+    .create(&db)
+    .unwrap();
+    Label {
+        id: None,
+        tag: OneToOne::to(&t2),
+    }
+    .create(&db)
+    .unwrap();
+    let found = Label::objects()
+        .filter(Label::tag().is(&t1))
+        .get(&db)
+        .unwrap();
+    assert_eq!(found.id, l1.id);
+    // The untyped form cannot know the relation: an error, never a wrong row.
+    let err = Label::objects()
+        .filter(Q::kw("tag", OneToOne::to(&t1)))
+        .get(&db)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidValue { field: "tag", .. }),
+        "{err:?}"
+    );
+    // A loaded or saved relation knows its key.
+    assert_eq!(
+        Label::objects()
+            .filter(Q::kw("tag", &found.tag))
+            .get(&db)
+            .unwrap()
+            .id,
+        l1.id
+    );
+    let unsaved = Tag {
+        id: None,
+        name: "x".into(),
+    };
+    assert!(matches!(
+        Label::objects()
+            .filter(Label::tag().is(&unsaved))
+            .count(&db),
+        Err(Error::InvalidValue { .. })
+    ));
+}
+
+// ------------------------------------------- 9. update values must fit
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "corr")]
+pub struct Typed {
+    pub id: Option<i64>,
+    pub small: i32,
+    pub big: i64,
+    pub unsigned: u32,
+    pub text: String,
+    pub maybe: Option<i64>,
+}
+
+#[test]
+fn update_refuses_values_that_do_not_fit_the_field() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    Typed {
+        id: None,
+        small: 1,
+        big: 2,
+        unsigned: 3,
+        text: "t".into(),
+        maybe: None,
+    }
+    .save(&db)
+    .unwrap();
+    let bad: Vec<(orm_core::Col<Typed>, Value, &str)> = vec![
+        (Typed::small(), Value::Integer(1 << 40), "small"),
+        (Typed::big(), Value::Text("12".into()), "big"),
+        (Typed::unsigned(), Value::Integer(-1), "unsigned"),
+        (Typed::text(), Value::Blob(vec![1]), "text"),
+        (Typed::big(), Value::Null, "big"),
+    ];
+    for (col, v, name) in bad {
+        let err = Typed::objects().update(&db, vec![(col, v)]).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidValue { model: "Typed", field, .. } if *field == name),
+            "{err:?}"
+        );
+    }
+    // Values that fit are written, and the row still loads.
+    let n = Typed::objects()
+        .update(
+            &db,
+            vec![
+                (Typed::small(), Value::Integer(i64::from(i32::MAX))),
+                (Typed::maybe(), Value::Null),
+                (Typed::unsigned(), Value::Integer(i64::from(u32::MAX))),
+            ],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    let t = Typed::objects().get(&db).unwrap();
+    assert_eq!((t.small, t.unsigned), (i32::MAX, u32::MAX));
+}
+
+// ------------------------------- 16. a text key in an integer relation
+
+#[test]
+fn a_key_of_the_wrong_kind_names_the_relation_target_and_the_key() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    let card = Card {
+        id: None,
+        account: OneToOne::from_key("abc"),
+        score: 0,
+        label: None,
+    };
+    let err = card.account.get(&db).unwrap_err();
+    match &err {
+        Error::InvalidValue { model, value, .. } => {
+            assert_eq!(*model, "Account");
+            assert!(value.contains("abc"), "{value}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -60,6 +60,35 @@ fn field_error(meta: &'static ModelMeta, field: usize, e: rusqlite::Error) -> Er
     }
 }
 
+/// [`FieldMeta::fits`] for a plain field of type `T`: the value must read
+/// back as a `T`, as loading the row would.
+pub fn fits<T: SqlType>(_: &'static FieldMeta, v: &Value) -> Result<(), String> {
+    use rusqlite::types::FromSqlError;
+    match T::column_result(v.into()) {
+        Ok(_) => Ok(()),
+        Err(FromSqlError::InvalidType) => Err(match v {
+            Value::Null => "NULL in a field that is not an Option".into(),
+            Value::Integer(_) => "an integer does not fit this field".into(),
+            Value::Real(_) => "a real number does not fit this field".into(),
+            Value::Text(_) => "text does not fit this field".into(),
+            Value::Blob(_) => "bytes do not fit this field".into(),
+        }),
+        Err(FromSqlError::OutOfRange(n)) => Err(format!("{n} is out of the field's range")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// [`FieldMeta::fits`] for a relation: the value must fit the column it
+/// points at; NULL only when the relation is nullable.
+pub fn fits_relation(field: &'static FieldMeta, v: &Value) -> Result<(), String> {
+    match (v, field.target_field()) {
+        (Value::Null, _) if field.null => Ok(()),
+        (Value::Null, _) => Err("NULL in a relation that is not an Option".into()),
+        (v, Some(target)) => target.check_value(v),
+        (_, None) => Ok(()),
+    }
+}
+
 /// Binds field `field` of `meta` as parameter `idx`. A value that cannot be
 /// bound exactly (a `ToSql` that fails, a NaN that SQLite would store as
 /// NULL) is an [`Error::InvalidValue`] naming the field; nothing is bound.
@@ -174,7 +203,7 @@ impl<T: TextField> TextField for Option<T> {
     label = "unsupported field type",
     note = "fields may be integers, f32/f64, bool, String, Vec<u8>, an Option of one of these, or OneToOne<T>"
 )]
-pub trait SqlType {
+pub trait SqlType: rusqlite::types::FromSql {
     /// The column type (`integer`, `text`...).
     const SQL_TYPE: &'static str;
     /// True for `Option<T>`.

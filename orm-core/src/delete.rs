@@ -261,7 +261,7 @@ fn q_reads(model: &'static ModelMeta, q: &Q, out: &mut Reads) {
             for step in &path.steps {
                 out.chain_keys(at);
                 match step {
-                    Step::Forward { depth, field } => {
+                    Step::Forward { depth, field, .. } => {
                         out.add(at.ancestor(*depth), field.column);
                         if let Some(tf) = field.target_field() {
                             out.add(step.target(), tf.column);

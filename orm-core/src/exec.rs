@@ -186,6 +186,16 @@ impl<M: Model> QuerySet<M> {
                     ),
                 });
             }
+            // The value must load back into the field, or the rows it is
+            // written to could no longer be read.
+            field
+                .check_value(&v)
+                .map_err(|reason| Error::InvalidValue {
+                    model: M::META.ancestor(depth).name,
+                    field: field.name,
+                    value: crate::delete::display_value(&v),
+                    reason,
+                })?;
             if by_depth.len() <= depth {
                 by_depth.resize_with(depth + 1, Vec::new);
             }

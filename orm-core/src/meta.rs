@@ -95,6 +95,10 @@ pub struct FieldMeta {
     pub relation: Option<&'static RelationMeta>,
     /// For a big integer auto key, the type a referencing column gets (`bigint`).
     pub rel_db_type: &'static str,
+    /// Whether a value can be stored in this field and read back into its
+    /// Rust type (a relation asks the field it points at).
+    #[doc(hidden)]
+    pub fits: fn(&'static FieldMeta, &Value) -> Result<(), String>,
 }
 
 /// A model's metadata.
@@ -180,6 +184,17 @@ impl ModelMeta {
 }
 
 impl FieldMeta {
+    /// Checks that `v` can be stored in this field and read back into its
+    /// Rust type (`1 << 40` does not fit an `i32`, text does not fit an
+    /// `i64`, NULL does not fit a field that is not an `Option`).
+    ///
+    /// # Errors
+    ///
+    /// Why the value does not fit.
+    pub fn check_value(&'static self, v: &Value) -> Result<(), String> {
+        (self.fits)(self, v)
+    }
+
     /// The referenced target column for a relation field.
     pub fn target_field(&self) -> Option<&'static FieldMeta> {
         let rel = self.relation?;

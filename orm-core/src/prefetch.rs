@@ -42,8 +42,7 @@ pub(crate) fn run<M: Model>(db: &Db, objs: &mut [M], path: &Path) -> Result<()> 
         ));
     };
     match *step {
-        Step::Forward { field, .. } => {
-            let rel = field.relation.expect("forward step on a relation");
+        Step::Forward { field, rel, .. } => {
             let target = (rel.target)();
             let to = rel.to_field.unwrap_or("pk");
             let keys: Vec<Value> = distinct(objs.iter().filter_map(|o| o.value_of(field.name)));

@@ -8,7 +8,7 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::ToSql;
 
 use crate::error::{Error, Result};
-use crate::meta::{FieldMeta, ModelMeta};
+use crate::meta::{FieldMeta, ModelMeta, RelationMeta};
 use crate::model::Model;
 use crate::registry::{registry, ReverseRelation};
 
@@ -107,19 +107,24 @@ pub(crate) fn value_of_ref(r: ValueRef<'_>) -> Value {
     }
 }
 
-/// One hop of a [`Path`].
+/// One hop of a [`Path`]. Built by the crate only (lookups, typed
+/// accessors), so every hop is a real relation.
 #[derive(Debug, Clone, Copy)]
 pub enum Step {
     /// Follow a one-to-one field declared on the current model (or the
     /// ancestor at `depth`) to its target.
+    #[non_exhaustive]
     Forward {
         /// Ancestor depth of the model that declares the field.
         depth: usize,
         /// The relation field.
         field: &'static FieldMeta,
+        /// Its relation.
+        rel: &'static RelationMeta,
     },
     /// Follow a reverse one-to-one from the current model (or the ancestor at
     /// `depth`) to the model that declares it.
+    #[non_exhaustive]
     Reverse {
         /// Ancestor depth of the model the relation points at.
         depth: usize,
@@ -132,7 +137,7 @@ impl Step {
     /// The model reached by this step.
     pub fn target(&self) -> &'static ModelMeta {
         match self {
-            Step::Forward { field, .. } => field.relation.map(|r| (r.target)()).expect("relation"),
+            Step::Forward { rel, .. } => (rel.target)(),
             Step::Reverse { rel, .. } => rel.source,
         }
     }
@@ -147,12 +152,22 @@ impl Step {
 
     pub(crate) fn same(&self, other: &Step) -> bool {
         match (self, other) {
-            (Step::Forward { depth: a, field: f }, Step::Forward { depth: b, field: g }) => {
-                a == b && std::ptr::eq(*f, *g)
-            }
-            (Step::Reverse { depth: a, rel: r }, Step::Reverse { depth: b, rel: s }) => {
-                a == b && std::ptr::eq(r.rel, s.rel)
-            }
+            (
+                Step::Forward {
+                    depth: a, field: f, ..
+                },
+                Step::Forward {
+                    depth: b, field: g, ..
+                },
+            ) => a == b && std::ptr::eq(*f, *g),
+            (
+                Step::Reverse {
+                    depth: a, rel: r, ..
+                },
+                Step::Reverse {
+                    depth: b, rel: s, ..
+                },
+            ) => a == b && std::ptr::eq(r.rel, s.rel),
             _ => false,
         }
     }
@@ -226,8 +241,12 @@ pub(crate) fn resolve_name(model: &'static ModelMeta, name: &str) -> Option<Reso
     for (depth, m) in model.chain().enumerate() {
         for f in m.fields.iter() {
             if f.name == name {
-                if f.relation.is_some() {
-                    return Some(Resolved::Step(Step::Forward { depth, field: f }));
+                if let Some(rel) = f.relation {
+                    return Some(Resolved::Step(Step::Forward {
+                        depth,
+                        field: f,
+                        rel,
+                    }));
                 }
                 return Some(Resolved::Field(depth, f));
             }
@@ -373,7 +392,7 @@ impl Target {
                                 // A relation used as a value: forward compares the key
                                 // column, reverse compares the related primary key.
                                 return Ok(match step {
-                                    Step::Forward { depth, field } => (path, depth, field),
+                                    Step::Forward { depth, field, .. } => (path, depth, field),
                                     Step::Reverse { .. } => {
                                         path.steps.push(step);
                                         let end = path.end();
@@ -794,7 +813,13 @@ impl<R: Model, T: Model> Rel<R, T> {
         Rel {
             path: Path {
                 root: R::META,
-                steps: vec![Step::Forward { depth, field }],
+                // The derive passes relation fields only; anything else is an
+                // empty path, which every consumer reports as an error.
+                steps: field
+                    .relation
+                    .map(|rel| Step::Forward { depth, field, rel })
+                    .into_iter()
+                    .collect(),
             },
             _m: PhantomData,
         }
@@ -859,10 +884,8 @@ impl<R: Model, T: Model> Rel<R, T> {
     /// finds rows with no related object.
     pub fn key(self) -> Col<R> {
         match self.path.steps.as_slice() {
-            [.., Step::Forward { .. }] if self.path.steps.len() == 1 => {
-                let Step::Forward { depth, field } = self.path.steps[0] else {
-                    unreachable!()
-                };
+            [Step::Forward { depth, field, .. }] => {
+                let (depth, field) = (*depth, *field);
                 Col {
                     target: Target::Column {
                         path: Path {
@@ -897,6 +920,30 @@ impl<R: Model, T: Model> Rel<R, T> {
     /// Rows related to the object with this key.
     pub fn eq(self, v: impl ToSql) -> Q {
         self.key().eq(v)
+    }
+
+    /// Rows related to `obj` (Django's `filter(user=u)`): compares the key the
+    /// relation stores, so a relation with `to_field` compares that field of
+    /// `obj`, not its primary key. An unsaved `obj` is an
+    /// [`Error::InvalidValue`] when the query runs.
+    pub fn is(self, obj: &T) -> Q {
+        let key = match self.path.steps.as_slice() {
+            // Django refuses unsaved instances even when another field is the key.
+            _ if obj.pk().is_none() => None,
+            [Step::Forward { rel, .. }] => crate::model::key_of(obj, rel.to_field),
+            _ => obj.pk(),
+        };
+        let col = self.key();
+        match key {
+            Some(k) => col.eq(k),
+            None => col.leaf(
+                Op::Exact,
+                Rhs::Invalid {
+                    value: format!("an unsaved {}", T::META.name),
+                    reason: "model instances passed to related filters must be saved".into(),
+                },
+            ),
+        }
     }
 }
 

@@ -52,6 +52,10 @@ pub struct OneToOne<T: Model> {
     /// Why the key given to `from_key`/`set_key` could not be converted; a
     /// save or `get` then fails naming the field instead of storing NULL.
     invalid: Option<Box<str>>,
+    /// True when the key is `obj.pk()` taken by [`OneToOne::to`] before the
+    /// value was attached to a relation: a relation with `to_field` stores
+    /// another field of `obj`, so the key is only a guess until then.
+    guessed: bool,
     /// The target column the key refers to (`to_field`); `None` is the target's
     /// primary key. Set when the value is loaded or saved.
     to_field: Option<&'static str>,
@@ -70,6 +74,7 @@ impl<T: Model> OneToOne<T> {
             to_field: None,
             key: obj.pk(),
             invalid: None,
+            guessed: true,
             cache,
         }
     }
@@ -125,6 +130,7 @@ impl<T: Model> OneToOne<T> {
         }
         self.key = key;
         self.invalid = invalid;
+        self.guessed = false;
     }
 
     fn invalid_key(&self, model: &'static str, field: &'static str) -> Option<Error> {
@@ -158,6 +164,23 @@ impl<T: Model> OneToOne<T> {
         let key = self.key.as_ref().ok_or(Error::DoesNotExist {
             model: T::META.name,
         })?;
+        // A key of the wrong kind (text in an integer relation column) can
+        // match no row: say so rather than "does not exist".
+        let target = match self.to_field {
+            None => Some(T::META.pk_field()),
+            Some(f) => T::META.local_field(f),
+        };
+        if let Some(t) = target {
+            t.check_value(key).map_err(|reason| Error::InvalidValue {
+                model: T::META.name,
+                field: t.name,
+                value: crate::delete::display_value(key),
+                reason: format!(
+                    "the relation's key cannot refer to a {}: {reason}",
+                    T::META.name
+                ),
+            })?;
+        }
         let obj = match self.to_field {
             None => crate::model::get_by_pk::<T>(db, key)?.ok_or(Error::DoesNotExist {
                 model: T::META.name,
@@ -173,6 +196,7 @@ impl<T: Model> OneToOne<T> {
     #[doc(hidden)]
     pub fn __with_to_field(mut self, to_field: Option<&'static str>) -> Self {
         self.to_field = to_field;
+        self.guessed = false;
         self
     }
 
@@ -202,6 +226,7 @@ impl<T: Model> OneToOne<T> {
             }
         }
         self.to_field = to_field;
+        self.guessed = false;
         Ok(())
     }
 
@@ -293,11 +318,21 @@ pub(crate) fn fill_child(
     }
 }
 
+impl<T: Model> OneToOne<T> {
+    fn some_relation_uses_to_field() -> bool {
+        crate::registry::registry()
+            .reverse_of(T::META)
+            .iter()
+            .any(|r| r.rel.to_field.is_some())
+    }
+}
+
 impl<T: Model> Clone for OneToOne<T> {
     fn clone(&self) -> Self {
         OneToOne {
             key: self.key.clone(),
             invalid: self.invalid.clone(),
+            guessed: self.guessed,
             to_field: self.to_field,
             cache: self.cache.clone(),
         }
@@ -311,6 +346,7 @@ impl<T: Model> Default for OneToOne<T> {
             to_field: None,
             key: None,
             invalid: None,
+            guessed: false,
             cache: OnceCell::new(),
         }
     }
@@ -340,6 +376,21 @@ impl<T: Model> ToSql for OneToOne<T> {
                 reason.to_string().into(),
             ));
         }
+        if self.guessed && self.key.is_some() && Self::some_relation_uses_to_field() {
+            // As a filter value (`Q::kw("target", OneToOne::to(&t))`) the
+            // primary key may be the wrong field: refuse rather than match
+            // nothing.
+            return Err(rusqlite::Error::ToSqlConversionFailure(
+                format!(
+                    "a relation to {} refers to a field other than its primary key, \
+                     so OneToOne::to(&obj) cannot tell which key to compare: \
+                     use Rel::is(&obj) (e.g. Model::relation().is(&obj)) or \
+                     OneToOne::from_key(<the referenced value>)",
+                    T::META.name
+                )
+                .into(),
+            ));
+        }
         Ok(match &self.key {
             Some(v) => ToSqlOutput::Borrowed(v.into()),
             None => ToSqlOutput::Owned(Value::Null),
@@ -354,6 +405,7 @@ impl<T: Model> FromSql for OneToOne<T> {
             v => Ok(OneToOne {
                 to_field: None,
                 invalid: None,
+                guessed: false,
                 key: Some(crate::query::value_of_ref(v)),
                 cache: OnceCell::new(),
             }),
@@ -369,9 +421,7 @@ pub fn reverse_get<O: Model, T: Model>(
     owner: &O,
     field: &'static FieldMeta,
 ) -> Result<Option<T>> {
-    let rel = field
-        .relation
-        .expect("reverse accessor on a relation field");
+    let rel = relation_of(O::META, field)?;
     let Some(key) = key_of(owner, rel.to_field) else {
         return Ok(None);
     };
@@ -409,6 +459,19 @@ fn reverse_query<T: Model>(
     }
 }
 
+/// The relation of `field`; the derive only passes relation fields.
+fn relation_of(
+    owner: &'static ModelMeta,
+    field: &'static FieldMeta,
+) -> Result<&'static RelationMeta> {
+    field.relation.ok_or_else(|| {
+        Error::Usage(format!(
+            "{} is not a relation field pointing at {}",
+            field.name, owner.name
+        ))
+    })
+}
+
 /// `owner.accessor`: the related object or `RelatedObjectDoesNotExist`.
 #[doc(hidden)]
 pub fn reverse_require<O: Model, T: Model>(
@@ -436,9 +499,7 @@ pub fn reverse_set<O: Model, T: Model>(
     field: &'static FieldMeta,
     set_key: fn(&mut T, &O),
 ) -> Result<()> {
-    let rel = field
-        .relation
-        .expect("reverse accessor on a relation field");
+    let rel = relation_of(O::META, field)?;
     let key = key_of(owner, rel.to_field).ok_or(Error::Unsaved {
         model: O::META.name,
         op: "reverse assignment",

@@ -141,6 +141,12 @@ pub fn expand(m: &Model) -> TokenStream {
                 )
             }
         };
+        let fits = match &f.kind {
+            Kind::Plain => {
+                quote_spanned!(ty.span()=> ::orm_core::__private::fits::<#ty>)
+            }
+            _ => quote!(::orm_core::__private::fits_relation),
+        };
         field_metas.push(quote! {
             ::orm_core::__private::FieldMeta {
                 name: #fname,
@@ -154,6 +160,7 @@ pub fn expand(m: &Model) -> TokenStream {
                 default: #default,
                 relation: #relation,
                 rel_db_type: #rel_db_type,
+                fits: #fits,
             }
         });
     }
