@@ -1061,3 +1061,39 @@ fn a_key_of_the_wrong_kind_names_the_relation_target_and_the_key() {
         other => panic!("{other:?}"),
     }
 }
+
+// ---------------------------------------------- None in lookups, as Django
+
+#[test]
+fn none_in_lookups_follows_django() {
+    let db = Db::open_in_memory().unwrap();
+    db.migrate().unwrap();
+    for note in [None, Some("a"), Some("b")] {
+        Account {
+            id: None,
+            name: "n".into(),
+            balance: None,
+            note: note.map(str::to_string),
+        }
+        .save(&db)
+        .unwrap();
+    }
+    let count = |q: Q| Account::objects().filter(q).count(&db).unwrap();
+    // None is dropped from `in` lists: the NULL row matches neither way.
+    assert_eq!(count(Q::kw_list("note__in", [None, Some("a")])), 1);
+    assert_eq!(count(!Q::kw_list("note__in", [None, Some("a")])), 2);
+    // `iexact=None` is `isnull=True`.
+    assert_eq!(count(Q::kw("note__iexact", None::<String>)), 1);
+    // Other lookups refuse None.
+    for q in [
+        Q::kw("note__lt", None::<String>),
+        Q::kw("note__contains", None::<String>),
+        Account::note().range(None::<String>, "z"),
+    ] {
+        let err = Account::objects().filter(q).count(&db).unwrap_err();
+        assert!(
+            err.to_string().contains("Cannot use None as a query value"),
+            "{err}"
+        );
+    }
+}

@@ -526,13 +526,14 @@ pub struct Lookup {
 /// ```
 #[derive(Debug, Clone)]
 pub enum Q {
-    /// Always true.
+    /// Always true: `exclude(Q::All)` keeps nothing. (Django's empty `Q()`
+    /// is different: `filter` and `exclude` ignore it.)
     All,
     /// One lookup.
     Leaf(Lookup),
-    /// Every child holds.
+    /// Every child holds (an empty list always holds).
     And(Vec<Q>),
-    /// Some child holds.
+    /// Some child holds (an empty list never holds).
     Or(Vec<Q>),
     /// The child does not hold.
     Not(Box<Q>),

@@ -560,7 +560,21 @@ impl Where {
                     "isnull takes true or false".into(),
                 ))
             }
-            (Op::Exact, Rhs::Value(Value::Null)) => Some(true),
+            // Django: `exact=None` and `iexact=None` are `isnull=True`.
+            (Op::Exact | Op::IExact, Rhs::Value(Value::Null)) => Some(true),
+            // Any other lookup with None is refused, as Django does.
+            (_, Rhs::Value(Value::Null)) => {
+                return Err(invalid(
+                    "None".into(),
+                    "Cannot use None as a query value".into(),
+                ))
+            }
+            (Op::Range, Rhs::List(vs)) if vs.iter().any(|v| matches!(v, Value::Null)) => {
+                return Err(invalid(
+                    "None".into(),
+                    "Cannot use None as a query value".into(),
+                ))
+            }
             _ => None,
         };
         let left = loose || is_null_test == Some(true);
@@ -573,10 +587,6 @@ impl Where {
             out.push_str(&col);
             out.push_str(if null { " IS NULL" } else { " IS NOT NULL" });
             return Ok(false);
-        }
-        if let Rhs::Value(Value::Null) = &l.rhs {
-            // `col < NULL` and friends are never true.
-            nullable = true;
         }
         let one = |this: &mut Where, out: &mut String, v: &Value| {
             out.push('?');
@@ -613,14 +623,29 @@ impl Where {
                 | Op::EndsWith
                 | Op::IEndsWith,
                 Rhs::Value(v),
-            ) => self.pattern(out, &col, l.op, v),
+            ) => {
+                // `substr` of an empty BLOB is NULL even for a column that
+                // is not: negations must be NULL-safe.
+                nullable = true;
+                self.pattern(out, &col, l.op, v)
+            }
             (Op::In, Rhs::List(vs)) => {
+                // Django drops None from `in` lists: `x IN (NULL, ...)` is
+                // never true for NULL and would make a negation unknown.
+                let kept: Vec<Value>;
+                let vs = if vs.iter().any(|v| matches!(v, Value::Null)) {
+                    kept = vs
+                        .iter()
+                        .filter(|v| !matches!(v, Value::Null))
+                        .cloned()
+                        .collect();
+                    &kept
+                } else {
+                    vs
+                };
                 if vs.is_empty() {
                     out.push_str("0 = 1");
                     return Ok(false);
-                }
-                if vs.iter().any(|v| matches!(v, Value::Null)) {
-                    nullable = true;
                 }
                 out.push_str(&col);
                 if vs.len() > LONG_IN {
@@ -660,9 +685,6 @@ impl Where {
                 out.push(')');
             }
             (Op::Range, Rhs::List(vs)) if vs.len() == 2 => {
-                if vs.iter().any(|v| matches!(v, Value::Null)) {
-                    nullable = true;
-                }
                 out.push_str(&col);
                 out.push_str(" BETWEEN ? AND ?");
                 self.params.extend(vs.iter().cloned());
@@ -691,6 +713,12 @@ impl Where {
         } else {
             text
         };
+        if needle.is_empty() {
+            // Every text contains, starts and ends with "" (`instr` with an
+            // empty BLOB needle answers NULL, so it is not asked).
+            let _ = write!(out, "{col} IS NOT NULL");
+            return;
+        }
         let has_nul = needle.contains('\0');
         let hay = if insensitive {
             format!("CAST(lower({col}) AS BLOB)")
@@ -727,10 +755,6 @@ impl Where {
             }
             _ => {
                 // endswith: the last len(needle) bytes equal the needle.
-                if needle.is_empty() {
-                    let _ = write!(out, "{col} IS NOT NULL");
-                    return;
-                }
                 // A value shorter than the needle yields fewer bytes, so
                 // never equals it.
                 let _ = write!(out, "substr({hay}, -?) = ?");
