@@ -3,8 +3,7 @@
 //! `keep_parents`, hooks and rollback, and set-based SQL (the number of
 //! statements does not grow with the number of rows).
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use orm_core::prelude::*;
 use orm_core::Blocker;
@@ -1212,7 +1211,7 @@ fn a_root_query_with_a_subquery_is_read_before_any_write() -> Result<()> {
 #[test]
 fn hooks_run_in_delete_order_ascending_then_descending() -> Result<()> {
     let db = db()?;
-    let log: Rc<RefCell<Vec<String>>> = Rc::default();
+    let log: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut ids = Vec::new();
     for name in ["u1", "u2"] {
         let u = user(&db, name)?;
@@ -1221,17 +1220,22 @@ fn hooks_run_in_delete_order_ascending_then_descending() -> Result<()> {
     }
     let l = log.clone();
     db.on_pre_delete::<User>(move |_, u| {
-        l.borrow_mut().push(format!("pre User {}", u.id.unwrap()));
+        l.lock()
+            .unwrap()
+            .push(format!("pre User {}", u.id.unwrap()));
         Ok(())
     });
     let l = log.clone();
     db.on_post_delete::<User>(move |_, u| {
-        l.borrow_mut().push(format!("post User {}", u.id.unwrap()));
+        l.lock()
+            .unwrap()
+            .push(format!("post User {}", u.id.unwrap()));
         Ok(())
     });
     let l = log.clone();
     db.on_pre_delete::<Profile>(move |_, p| {
-        l.borrow_mut()
+        l.lock()
+            .unwrap()
             .push(format!("pre Profile {}", p.id.unwrap()));
         Ok(())
     });
@@ -1240,7 +1244,8 @@ fn hooks_run_in_delete_order_ascending_then_descending() -> Result<()> {
         // The model's rows are gone, the next model's are not.
         assert!(!Profile::objects().filter(Q::kw("id", p.id)).exists(db)?);
         assert_eq!(User::objects().count(db)?, 2);
-        l.borrow_mut()
+        l.lock()
+            .unwrap()
             .push(format!("post Profile {}", p.id.unwrap()));
         Ok(())
     });
@@ -1252,7 +1257,7 @@ fn hooks_run_in_delete_order_ascending_then_descending() -> Result<()> {
     let (u1, p1) = ids[0];
     let (u2, p2) = ids[1];
     assert_eq!(
-        *log.borrow(),
+        *log.lock().unwrap(),
         vec![
             format!("pre Profile {p1}"),
             format!("pre Profile {p2}"),
@@ -1272,20 +1277,21 @@ fn hooks_fire_for_parent_rows_of_a_child() -> Result<()> {
     let db = db()?;
     let u = user(&db, "ann")?;
     let mut l = like(&db, &u, "p1")?;
-    let log: Rc<RefCell<Vec<String>>> = Rc::default();
+    let log: Arc<Mutex<Vec<String>>> = Arc::default();
     let lg = log.clone();
     db.on_pre_delete::<Page>(move |_, p| {
-        lg.borrow_mut().push(format!("pre Page {}", p.page_name));
+        lg.lock().unwrap().push(format!("pre Page {}", p.page_name));
         Ok(())
     });
     let lg = log.clone();
     db.on_pre_delete::<Like>(move |_, l| {
-        lg.borrow_mut()
+        lg.lock()
+            .unwrap()
             .push(format!("pre Like {}", l.page.page_name));
         Ok(())
     });
     l.delete(&db)?;
-    assert_eq!(*log.borrow(), vec!["pre Like p1", "pre Page p1"]);
+    assert_eq!(*log.lock().unwrap(), vec!["pre Like p1", "pre Page p1"]);
     Ok(())
 }
 

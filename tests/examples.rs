@@ -112,6 +112,7 @@ fn every_example_runs_cleanly() {
         "select_related",
         "staff_note",
         "user_profile",
+        "web_threads",
     ] {
         assert!(
             names.iter().any(|n| n == required),
@@ -297,6 +298,22 @@ fn on_delete() {
             "RESTRICT    artist2.delete(): Cannot delete some instances of model 'Artist' because they are referenced through restricted foreign keys: 'Song.album'.",
             r#"RESTRICT    artist1.delete(): (3, {"music.Song": 1, "music.Album": 1, "music.Artist": 1})"#,
             r#"QUERY       Owner.objects.filter(name__startswith="q").delete(): (6, {"shop.Badge": 3, "shop.Owner": 3})"#,
+        ],
+    );
+}
+
+#[test]
+fn web_threads() {
+    let out = run("web_threads");
+    assert_lines(
+        "web_threads",
+        &out,
+        &[
+            "/signup/user0: HTTP/1.0 201 Created welcome user0",
+            "/users/nobody3: HTTP/1.0 404 Not Found no such user",
+            "/users/user0: HTTP/1.0 200 OK <h1>user0</h1><p>user0 joined</p>",
+            "/users/user3: HTTP/1.0 200 OK <h1>user3</h1><p>user3 joined</p>",
+            "4 users, 4 profiles, made by one hook on 4 threads",
         ],
     );
 }

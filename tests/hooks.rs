@@ -2,8 +2,7 @@
 //! `pre_delete`, `post_delete`; a failing hook rolls back everything it was
 //! part of; the seed's auto-create-profile pattern.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use orm_core::prelude::*;
 use orm_core::Constraint;
@@ -51,12 +50,12 @@ pub struct SuperLike {
     pub stars: i64,
 }
 
-type Log = Rc<RefCell<Vec<String>>>;
+type Log = Arc<Mutex<Vec<String>>>;
 
 fn setup() -> Result<(Db, Log)> {
     let db = Db::open_in_memory()?;
     db.migrate()?;
-    Ok((db, Rc::new(RefCell::new(Vec::new()))))
+    Ok((db, Arc::new(Mutex::new(Vec::new()))))
 }
 
 fn user(name: &str) -> User {
@@ -78,7 +77,7 @@ fn like(name: &str, likes: i64) -> Like {
 }
 
 fn events(log: &Log) -> Vec<String> {
-    log.borrow().clone()
+    log.lock().unwrap().clone()
 }
 
 fn count_rows(db: &Db, table: &str) -> i64 {
@@ -107,7 +106,8 @@ fn pre_save_runs_before_the_write_and_may_change_the_instance() -> Result<()> {
     let (db, log) = setup()?;
     let l = log.clone();
     db.on_pre_save::<User>(move |_, u| {
-        l.borrow_mut()
+        l.lock()
+            .unwrap()
             .push(format!("pre_save {} id={:?}", u.username, u.id));
         u.username = u.username.to_lowercase();
         Ok(())
@@ -124,7 +124,7 @@ fn post_save_created_is_true_on_insert_false_on_update() -> Result<()> {
     let (db, log) = setup()?;
     let l = log.clone();
     db.on_post_save::<User>(move |_, u, created| {
-        l.borrow_mut().push(format!(
+        l.lock().unwrap().push(format!(
             "post_save {} id={:?} created={created}",
             u.username, u.id
         ));
@@ -149,7 +149,7 @@ fn post_save_sees_the_row_already_written() -> Result<()> {
     let l = log.clone();
     db.on_post_save::<User>(move |db, u, _| {
         let stored = User::get(db, u.id)?;
-        l.borrow_mut().push(stored.username);
+        l.lock().unwrap().push(stored.username);
         Ok(())
     });
     user("ann").create(&db)?;
@@ -163,12 +163,12 @@ fn hooks_run_in_registration_order() -> Result<()> {
     for name in ["first", "second"] {
         let l = log.clone();
         db.on_pre_save::<User>(move |_, _| {
-            l.borrow_mut().push(format!("pre {name}"));
+            l.lock().unwrap().push(format!("pre {name}"));
             Ok(())
         });
         let l = log.clone();
         db.on_post_save::<User>(move |_, _, _| {
-            l.borrow_mut().push(format!("post {name}"));
+            l.lock().unwrap().push(format!("post {name}"));
             Ok(())
         });
     }
@@ -185,7 +185,7 @@ fn hooks_are_per_model_and_per_db() -> Result<()> {
     let (db, log) = setup()?;
     let l = log.clone();
     db.on_post_save::<Profile>(move |_, _, _| {
-        l.borrow_mut().push("profile".into());
+        l.lock().unwrap().push("profile".into());
         Ok(())
     });
     user("ann").create(&db)?; // a User save: the Profile hook stays silent
@@ -208,7 +208,7 @@ fn clear_hooks_removes_every_hook() -> Result<()> {
     let (db, log) = setup()?;
     let l = log.clone();
     db.on_pre_save::<User>(move |_, _| {
-        l.borrow_mut().push("pre".into());
+        l.lock().unwrap().push("pre".into());
         Err(Error::hook("refused"))
     });
     assert!(user("ann").create(&db).is_err());
@@ -310,12 +310,12 @@ fn multi_table_child_fires_its_own_hooks_only() -> Result<()> {
     let (db, log) = setup()?;
     let l = log.clone();
     db.on_pre_save::<Page>(move |_, _| {
-        l.borrow_mut().push("Page pre_save".into());
+        l.lock().unwrap().push("Page pre_save".into());
         Ok(())
     });
     let l = log.clone();
     db.on_post_save::<Like>(move |_, like, created| {
-        l.borrow_mut().push(format!(
+        l.lock().unwrap().push(format!(
             "Like post_save {} likes={} created={created}",
             like.page_name, like.likes
         ));
@@ -451,14 +451,16 @@ fn nested_saves_fire_their_own_hooks() -> Result<()> {
     auto_profile(&db);
     let l = log.clone();
     db.on_pre_save::<Profile>(move |_, p| {
-        l.borrow_mut()
+        l.lock()
+            .unwrap()
             .push(format!("Profile pre_save user={:?}", p.user.id()));
         p.bio = Some("auto".into());
         Ok(())
     });
     let l = log.clone();
     db.on_post_save::<Profile>(move |_, p, created| {
-        l.borrow_mut()
+        l.lock()
+            .unwrap()
             .push(format!("Profile post_save id={:?} created={created}", p.id));
         Ok(())
     });
@@ -525,7 +527,7 @@ fn delete_hooks_fire_with_the_instance_for_cascaded_rows_too() -> Result<()> {
     db.on_pre_delete::<User>(move |db, u| {
         // pre_delete: the row is still there.
         let there = User::objects().filter(User::id().eq(u.id)).exists(db)?;
-        l.borrow_mut().push(format!(
+        l.lock().unwrap().push(format!(
             "User pre_delete {} id={:?} there={there}",
             u.username, u.id
         ));
@@ -534,7 +536,7 @@ fn delete_hooks_fire_with_the_instance_for_cascaded_rows_too() -> Result<()> {
     let l = log.clone();
     db.on_post_delete::<User>(move |db, u| {
         let there = User::objects().filter(User::id().eq(u.id)).exists(db)?;
-        l.borrow_mut().push(format!(
+        l.lock().unwrap().push(format!(
             "User post_delete {} id={:?} there={there}",
             u.username, u.id
         ));
@@ -542,13 +544,15 @@ fn delete_hooks_fire_with_the_instance_for_cascaded_rows_too() -> Result<()> {
     });
     let l = log.clone();
     db.on_pre_delete::<Profile>(move |_, p| {
-        l.borrow_mut()
+        l.lock()
+            .unwrap()
             .push(format!("Profile pre_delete id={:?} bio={:?}", p.id, p.bio));
         Ok(())
     });
     let l = log.clone();
     db.on_post_delete::<Profile>(move |_, p| {
-        l.borrow_mut()
+        l.lock()
+            .unwrap()
             .push(format!("Profile post_delete id={:?}", p.id));
         Ok(())
     });
@@ -631,7 +635,7 @@ fn delete_hooks_fire_for_query_deletes() -> Result<()> {
     }
     let l = log.clone();
     db.on_pre_delete::<User>(move |_, u| {
-        l.borrow_mut().push(u.username.clone());
+        l.lock().unwrap().push(u.username.clone());
         Ok(())
     });
     let deleted = User::objects()
@@ -650,19 +654,22 @@ fn multi_table_delete_fires_for_child_and_parents() -> Result<()> {
     let mut l = like("home", 2).create(&db)?;
     let lg = log.clone();
     db.on_pre_delete::<Like>(move |_, l| {
-        lg.borrow_mut()
+        lg.lock()
+            .unwrap()
             .push(format!("Like pre_delete {} {}", l.page_name, l.likes));
         Ok(())
     });
     let lg = log.clone();
     db.on_pre_delete::<Page>(move |_, p| {
-        lg.borrow_mut()
+        lg.lock()
+            .unwrap()
             .push(format!("Page pre_delete {}", p.page_name));
         Ok(())
     });
     let lg = log.clone();
     db.on_post_delete::<Page>(move |_, p| {
-        lg.borrow_mut()
+        lg.lock()
+            .unwrap()
             .push(format!("Page post_delete id={:?}", p.id));
         Ok(())
     });

@@ -6,8 +6,8 @@
 //! Django's behaviour is in `reference/django-semantics.md` sections 3.7 and 4;
 //! the DDL is `reference/django-seed-models-ddl.sql`.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use orm_core::prelude::*;
 
@@ -409,33 +409,41 @@ fn a_child_save_is_one_transaction() {
 #[test]
 fn save_hooks_fire_once_with_the_child_as_sender() {
     let db = db();
-    let base_saves = Rc::new(Cell::new(0));
-    let child_saves = Rc::new(Cell::new(0));
-    let created_flag = Rc::new(Cell::new(false));
+    let base_saves = Arc::new(AtomicUsize::new(0));
+    let child_saves = Arc::new(AtomicUsize::new(0));
+    let created_flag = Arc::new(AtomicBool::new(false));
     {
         let n = base_saves.clone();
         db.on_post_save::<Base>(move |_, _, _| {
-            n.set(n.get() + 1);
+            n.fetch_add(1, Ordering::SeqCst);
             Ok(())
         });
         let n = child_saves.clone();
         let c = created_flag.clone();
         db.on_post_save::<GrandChild>(move |_, g, created| {
             assert!(g.id.is_some());
-            n.set(n.get() + 1);
-            c.set(created);
+            n.fetch_add(1, Ordering::SeqCst);
+            c.store(created, Ordering::SeqCst);
             Ok(())
         });
     }
     let mut g = grand("g", 1, 1).create(&db).unwrap();
     assert_eq!(
-        (base_saves.get(), child_saves.get(), created_flag.get()),
+        (
+            base_saves.load(Ordering::SeqCst),
+            child_saves.load(Ordering::SeqCst),
+            created_flag.load(Ordering::SeqCst),
+        ),
         (0, 1, true)
     );
     g.more = 2;
     g.save(&db).unwrap();
     assert_eq!(
-        (base_saves.get(), child_saves.get(), created_flag.get()),
+        (
+            base_saves.load(Ordering::SeqCst),
+            child_saves.load(Ordering::SeqCst),
+            created_flag.load(Ordering::SeqCst),
+        ),
         (0, 2, false)
     );
 }

@@ -299,11 +299,11 @@ pk_slot_plain!(i64, i32, String, Vec<u8>);
 /// A relation field that can take a prefetched object into its cache.
 pub trait CacheSlot {
     /// Stores `obj` when it is the right type and matches the key.
-    fn set_cached(&mut self, obj: Box<dyn std::any::Any>) -> bool;
+    fn set_cached(&mut self, obj: Box<dyn std::any::Any + Send + Sync>) -> bool;
 }
 
 impl<T: Model> CacheSlot for OneToOne<T> {
-    fn set_cached(&mut self, obj: Box<dyn std::any::Any>) -> bool {
+    fn set_cached(&mut self, obj: Box<dyn std::any::Any + Send + Sync>) -> bool {
         match obj.downcast::<T>() {
             Ok(t) => {
                 self.__cache(*t);
@@ -315,7 +315,7 @@ impl<T: Model> CacheSlot for OneToOne<T> {
 }
 
 impl<T: Model> CacheSlot for Option<OneToOne<T>> {
-    fn set_cached(&mut self, obj: Box<dyn std::any::Any>) -> bool {
+    fn set_cached(&mut self, obj: Box<dyn std::any::Any + Send + Sync>) -> bool {
         match self {
             Some(rel) => rel.set_cached(obj),
             None => false,

@@ -56,7 +56,7 @@ impl CacheKey {
 }
 
 /// A cached reverse one-to-one result: `None` is "known to be missing".
-pub(crate) type CachedRelated = Option<Box<dyn Any>>;
+pub(crate) type CachedRelated = Option<Box<dyn Any + Send + Sync>>;
 
 /// The reverse cache's hasher. Integer keys (row ids, relation addresses) are
 /// mixed with a per-map random seed in a few instructions; text and blob keys
@@ -187,7 +187,7 @@ pub struct Db {
     /// Tables read by the [`crate::Stream`]s open on this handle (one entry
     /// per stream and table); writes to them are refused while it is open.
     streaming: RefCell<Vec<&'static ModelMeta>>,
-    pub(crate) hooks: Hooks,
+    pub(crate) hooks: std::sync::Arc<Hooks>,
 }
 
 impl std::fmt::Debug for Db {
@@ -216,13 +216,28 @@ impl Db {
     ///
     /// As [`Db::open_in_memory`].
     pub fn open(path: impl AsRef<Path>) -> Result<Db> {
+        Self::open_with_hooks(path, std::sync::Arc::default())
+    }
+
+    /// [`Db::open`] sharing `hooks` (how a [`crate::Pool`] opens its handles).
+    pub(crate) fn open_with_hooks(
+        path: impl AsRef<Path>,
+        hooks: std::sync::Arc<Hooks>,
+    ) -> Result<Db> {
         let conn = Connection::open(path)?;
         // WAL: readers never block the writer and the writer never blocks
         // readers, so several handles (threads, processes) can share the file;
         // commits also fsync less. It is a property of the file and stays on.
         // (An in-memory database answers "memory" and is left as it is.)
         let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        Self::from_connection(conn)
+        let mut db = Self::from_connection(conn)?;
+        db.hooks = hooks;
+        Ok(db)
+    }
+
+    /// Checks that the connection answers (used by the pool).
+    pub(crate) fn ping(&self) -> Result<()> {
+        self.conn.execute_batch("").map_err(Error::from_sqlite)
     }
 
     /// Wraps an existing rusqlite connection (turning foreign keys on).
@@ -250,7 +265,7 @@ impl Db {
             depth: Cell::new(0),
             cache: RefCell::new(RelationCache::default()),
             streaming: RefCell::new(Vec::new()),
-            hooks: Hooks::default(),
+            hooks: std::sync::Arc::default(),
         })
     }
 

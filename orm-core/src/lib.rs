@@ -60,6 +60,8 @@ mod error;
 mod exec;
 pub mod meta;
 mod model;
+#[cfg(feature = "pool")]
+mod pool;
 mod prefetch;
 pub mod query;
 pub mod registry;
@@ -81,10 +83,13 @@ pub use exec::Stream;
 pub use meta::OnDelete;
 pub use model::{DynModel, Model};
 pub use orm_derive::Model;
+#[cfg(feature = "pool")]
+pub use pool::{Pool, PooledDb};
 pub use prefetch::prefetch_related_objects;
 pub use query::{Col, Order, QuerySet, Rel, Q};
 pub use related::OneToOne;
 pub use rusqlite::types::Value;
+pub use signals::Hooks;
 
 /// Everything a model file needs: `use orm_core::prelude::*;`.
 pub mod prelude {

@@ -21,7 +21,7 @@ use crate::render::LoadPlan;
     label = "this type needs `#[derive(Model)]`",
     note = "one-to-one relations and parent links can only point at types that derive `Model`"
 )]
-pub trait Model: Clone + Sized + 'static {
+pub trait Model: Clone + Send + Sync + Sized + 'static {
     /// The model's metadata.
     const META: &'static ModelMeta;
 
@@ -80,7 +80,11 @@ pub trait Model: Clone + Sized + 'static {
     #[doc(hidden)]
     /// Stores a loaded related object in the forward cache of `field`
     /// (prefetch); false when `field` is not a relation of this model.
-    fn __set_cached(&mut self, _field: &'static FieldMeta, _obj: Box<dyn Any>) -> bool {
+    fn __set_cached(
+        &mut self,
+        _field: &'static FieldMeta,
+        _obj: Box<dyn Any + Send + Sync>,
+    ) -> bool {
         false
     }
 
@@ -201,7 +205,7 @@ pub trait Model: Clone + Sized + 'static {
 
 /// Object-safe view of a model instance, used where the type is only known at
 /// run time (reverse `select_related`, the collector, hooks).
-pub trait DynModel: Any {
+pub trait DynModel: Any + Send + Sync {
     /// The model's metadata.
     fn meta(&self) -> &'static ModelMeta;
     /// The primary key.
@@ -218,7 +222,7 @@ pub trait DynModel: Any {
         plan: &LoadPlan,
     ) -> Result<()>;
     /// Converts into `Box<dyn Any>` for downcasting.
-    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send + Sync>;
 }
 
 impl<M: Model> DynModel for M {
@@ -241,7 +245,7 @@ impl<M: Model> DynModel for M {
     ) -> Result<()> {
         self.__fill_forward(db, field, row, idx, plan)
     }
-    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send + Sync> {
         self
     }
 }

@@ -2,13 +2,14 @@
 //! per-instance cache) and the reverse accessors' runtime (the per-`Db`
 //! reverse cache).
 
-use std::cell::OnceCell;
+use std::any::Any;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, Value, ValueRef};
 use rusqlite::{Row, ToSql};
 
-use crate::db::{CacheKey, Db};
+use crate::db::{CacheKey, CachedRelated, Db};
 use crate::error::{Error, Result};
 use crate::meta::{FieldMeta, ModelMeta, RelationMeta};
 use crate::model::{key_of, Model};
@@ -59,7 +60,17 @@ pub struct OneToOne<T: Model> {
     /// The target column the key refers to (`to_field`); `None` is the target's
     /// primary key. Set when the value is loaded or saved.
     to_field: Option<&'static str>,
-    cache: OnceCell<Box<T>>,
+    /// The related object once loaded. Type-erased (it is always a `T`), so
+    /// `OneToOne<T>` does not contain a `T`: a chain of models each pointing
+    /// at the previous one needs no recursive drop-check or auto-trait proof.
+    /// Shared on clone.
+    cache: OnceLock<Arc<dyn Any + Send + Sync>>,
+    _target: std::marker::PhantomData<fn() -> T>,
+}
+
+/// The cache of a relation to `obj`.
+fn cached<T: Model>(obj: T) -> OnceLock<Arc<dyn Any + Send + Sync>> {
+    OnceLock::from(Arc::new(obj) as Arc<dyn Any + Send + Sync>)
 }
 
 impl<T: Model> OneToOne<T> {
@@ -68,9 +79,9 @@ impl<T: Model> OneToOne<T> {
     /// and saving it first works; saving while it is still unsaved is an
     /// [`Error::UnsavedRelated`].
     pub fn to(obj: &T) -> Self {
-        let cache = OnceCell::new();
-        let _ = cache.set(Box::new(obj.clone()));
+        let cache = cached(obj.clone());
         OneToOne {
+            _target: std::marker::PhantomData,
             to_field: None,
             key: obj.pk(),
             invalid: None,
@@ -105,12 +116,12 @@ impl<T: Model> OneToOne<T> {
 
     /// True when the related object is loaded.
     pub fn is_cached(&self) -> bool {
-        self.cache.get().is_some()
+        self.cached().is_some()
     }
 
     /// The cached related object, if loaded.
     pub fn cached(&self) -> Option<&T> {
-        self.cache.get().map(|b| &**b)
+        self.cache.get().and_then(|b| b.downcast_ref::<T>())
     }
 
     /// Points at `obj` (key and cache), like assigning `profile.user = u`.
@@ -126,7 +137,7 @@ impl<T: Model> OneToOne<T> {
             Err(reason) => (None, Some(reason.into_boxed_str())),
         };
         if key != self.key || invalid.is_some() {
-            self.cache = OnceCell::new();
+            self.cache = OnceLock::new();
         }
         self.key = key;
         self.invalid = invalid;
@@ -144,7 +155,7 @@ impl<T: Model> OneToOne<T> {
 
     /// Drops the cached object; the next `get` queries again.
     pub fn forget(&mut self) {
-        self.cache = OnceCell::new();
+        self.cache = OnceLock::new();
     }
 
     /// The related object: from the cache, or loaded with one query by the
@@ -155,7 +166,7 @@ impl<T: Model> OneToOne<T> {
     /// [`Error::DoesNotExist`] when no key is set or the row is gone (possible
     /// with `db_constraint = false`).
     pub fn get(&self, db: &Db) -> Result<&T> {
-        if let Some(obj) = self.cache.get() {
+        if let Some(obj) = self.cached() {
             return Ok(obj);
         }
         if let Some(e) = self.invalid_key(T::META.name, T::META.pk_field().name) {
@@ -189,7 +200,13 @@ impl<T: Model> OneToOne<T> {
                 .filter(crate::query::Q::kw(field, key.clone()))
                 .get(db)?,
         };
-        Ok(self.cache.get_or_init(|| Box::new(obj)))
+        let any = self
+            .cache
+            .get_or_init(|| Arc::new(obj) as Arc<dyn Any + Send + Sync>);
+        // Cannot fail: only `T`s are ever stored in a `OneToOne<T>`'s cache.
+        any.downcast_ref::<T>().ok_or(Error::DoesNotExist {
+            model: T::META.name,
+        })
     }
 
     /// Records the target column the key refers to (called by the derive).
@@ -213,8 +230,8 @@ impl<T: Model> OneToOne<T> {
         if let Some(e) = self.invalid_key(model.name, field) {
             return Err(e);
         }
-        if let Some(obj) = self.cache.get() {
-            match key_of(&**obj, to_field) {
+        if let Some(obj) = self.cached() {
+            match key_of(obj, to_field) {
                 None => {
                     return Err(Error::UnsavedRelated {
                         op,
@@ -233,7 +250,7 @@ impl<T: Model> OneToOne<T> {
     /// Stores a loaded object in the cache (prefetch).
     #[doc(hidden)]
     pub fn __cache(&mut self, obj: T) {
-        self.cache = OnceCell::from(Box::new(obj));
+        self.cache = cached(obj);
     }
 
     /// Fills the cache from a `select_related` row.
@@ -246,10 +263,8 @@ impl<T: Model> OneToOne<T> {
         plan: &LoadPlan,
     ) -> Result<()> {
         match load_related::<T>(db, row, idx, plan)? {
-            Some(obj) => {
-                self.cache = OnceCell::from(Box::new(obj));
-            }
-            None => self.cache = OnceCell::new(),
+            Some(obj) => self.cache = cached(obj),
+            None => self.cache = OnceLock::new(),
         }
         Ok(())
     }
@@ -299,7 +314,7 @@ pub(crate) fn fill_child(
             };
             let start = *idx;
             let missing = row.get_ref(start + plan.pk_offset)? == ValueRef::Null;
-            let value: Option<Box<dyn std::any::Any>> = if missing {
+            let value: CachedRelated = if missing {
                 *idx += total_width(plan);
                 None
             } else {
@@ -335,6 +350,7 @@ impl<T: Model> Clone for OneToOne<T> {
             guessed: self.guessed,
             to_field: self.to_field,
             cache: self.cache.clone(),
+            _target: std::marker::PhantomData,
         }
     }
 }
@@ -347,7 +363,8 @@ impl<T: Model> Default for OneToOne<T> {
             key: None,
             invalid: None,
             guessed: false,
-            cache: OnceCell::new(),
+            cache: OnceLock::new(),
+            _target: std::marker::PhantomData,
         }
     }
 }
@@ -407,7 +424,8 @@ impl<T: Model> FromSql for OneToOne<T> {
                 invalid: None,
                 guessed: false,
                 key: Some(crate::query::value_of_ref(v)),
-                cache: OnceCell::new(),
+                cache: OnceLock::new(),
+                _target: std::marker::PhantomData,
             }),
         }
     }
@@ -434,7 +452,7 @@ pub fn reverse_get<O: Model, T: Model>(
     }
     let found = reverse_query::<T>(db, field, rel, &key)?;
     if let Some(ck) = ck {
-        let boxed: Option<Box<dyn std::any::Any>> = found.clone().map(|t| Box::new(t) as _);
+        let boxed: CachedRelated = found.clone().map(|t| Box::new(t) as _);
         db.cache.borrow_mut().put(rel, ck, boxed);
     }
     Ok(found)

@@ -1,21 +1,21 @@
 //! Hooks (Django's signals): `pre_save`, `post_save` (with `created`),
-//! `pre_delete` and `post_delete`, registered per model on a [`Db`].
+//! `pre_delete` and `post_delete`, registered per model once per application:
+//! every [`Db`] handle of a [`crate::Pool`] shares them.
 //!
 //! A hook returning `Err` aborts the operation; the save or delete it belongs
 //! to runs in a transaction and is rolled back.
 
 use std::any::Any;
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::meta::ModelMeta;
 use crate::model::{DynModel, Model};
 
-type SaveHook = Rc<dyn Fn(&Db, &mut dyn Any, bool) -> Result<()>>;
-type DeleteHook = Rc<dyn Fn(&Db, &dyn DynModel) -> Result<()>>;
+type SaveHook = Arc<dyn Fn(&Db, &mut dyn Any, bool) -> Result<()> + Send + Sync>;
+type DeleteHook = Arc<dyn Fn(&Db, &dyn DynModel) -> Result<()> + Send + Sync>;
 
 #[derive(Default, Clone)]
 struct ModelHooks {
@@ -25,10 +25,12 @@ struct ModelHooks {
     post_delete: Vec<DeleteHook>,
 }
 
-/// The hooks registered on one [`Db`].
+/// The hooks of an application: shared by every [`Db`] handle opened from
+/// the same [`crate::Pool`] (or cloned with [`Db::open_sibling`]), so a hook
+/// registered once runs whichever handle saves.
 #[derive(Default)]
 pub struct Hooks {
-    by_model: RefCell<HashMap<usize, ModelHooks>>,
+    by_model: RwLock<HashMap<usize, ModelHooks>>,
 }
 
 fn key(m: &ModelMeta) -> usize {
@@ -50,9 +52,29 @@ fn tag(err: Error, hook: &'static str, model: &'static str) -> Error {
     }
 }
 
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("models", &self.read().len())
+            .finish()
+    }
+}
+
 impl Hooks {
+    // A hook that panicked poisons nothing we rely on: the map is only
+    // replaced whole under the lock, so a poisoned lock is still consistent.
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<usize, ModelHooks>> {
+        self.by_model.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<usize, ModelHooks>> {
+        self.by_model
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub(crate) fn has_save_hooks(&self, m: &ModelMeta) -> bool {
-        let map = self.by_model.borrow();
+        let map = self.read();
         if map.is_empty() {
             return false;
         }
@@ -62,7 +84,7 @@ impl Hooks {
 
     /// True when `m` has a delete hook: the collector then loads its rows.
     pub(crate) fn has_delete_hooks(&self, m: &ModelMeta) -> bool {
-        let map = self.by_model.borrow();
+        let map = self.read();
         if map.is_empty() {
             return false;
         }
@@ -71,11 +93,7 @@ impl Hooks {
     }
 
     fn get(&self, m: &ModelMeta) -> ModelHooks {
-        self.by_model
-            .borrow()
-            .get(&key(m))
-            .cloned()
-            .unwrap_or_default()
+        self.read().get(&key(m)).cloned().unwrap_or_default()
     }
 
     pub(crate) fn pre_save<M: Model>(&self, db: &Db, obj: &mut M) -> Result<()> {
@@ -109,17 +127,18 @@ impl Hooks {
     }
 }
 
-impl Db {
+impl Hooks {
     /// Registers a `pre_save` hook for `M`: runs before the row is written and
     /// may change the instance.
-    pub fn on_pre_save<M: Model>(&self, f: impl Fn(&Db, &mut M) -> Result<()> + 'static) {
-        let hook: SaveHook = Rc::new(move |db, any, _| match any.downcast_mut::<M>() {
+    pub fn on_pre_save<M: Model>(
+        &self,
+        f: impl Fn(&Db, &mut M) -> Result<()> + Send + Sync + 'static,
+    ) {
+        let hook: SaveHook = Arc::new(move |db, any, _| match any.downcast_mut::<M>() {
             Some(m) => f(db, m),
             None => Ok(()),
         });
-        self.hooks
-            .by_model
-            .borrow_mut()
+        self.write()
             .entry(key(M::META))
             .or_default()
             .pre_save
@@ -146,7 +165,7 @@ impl Db {
     /// # }
     /// let db = Db::open_in_memory()?;
     /// db.migrate()?;
-    /// db.on_post_save::<Member>(|db, member, created| {
+    /// db.hooks().on_post_save::<Member>(|db, member, created| {
     ///     if created {
     ///         Card { id: None, member: OneToOne::to(member) }.save(db)?;
     ///     }
@@ -156,14 +175,15 @@ impl Db {
     /// assert!(m.card_opt(&db)?.is_some());
     /// # Ok::<(), orm_core::Error>(())
     /// ```
-    pub fn on_post_save<M: Model>(&self, f: impl Fn(&Db, &M, bool) -> Result<()> + 'static) {
-        let hook: SaveHook = Rc::new(move |db, any, created| match any.downcast_mut::<M>() {
+    pub fn on_post_save<M: Model>(
+        &self,
+        f: impl Fn(&Db, &M, bool) -> Result<()> + Send + Sync + 'static,
+    ) {
+        let hook: SaveHook = Arc::new(move |db, any, created| match any.downcast_mut::<M>() {
             Some(m) => f(db, m, created),
             None => Ok(()),
         });
-        self.hooks
-            .by_model
-            .borrow_mut()
+        self.write()
             .entry(key(M::META))
             .or_default()
             .post_save
@@ -173,14 +193,15 @@ impl Db {
     /// Registers a `pre_delete` hook for `M`, called for every collected
     /// instance (cascaded ones and multi-table parents included) before any
     /// row is deleted. Registering one makes the collector load `M`'s rows.
-    pub fn on_pre_delete<M: Model>(&self, f: impl Fn(&Db, &M) -> Result<()> + 'static) {
-        let hook: DeleteHook = Rc::new(move |db, obj| match downcast::<M>(obj) {
+    pub fn on_pre_delete<M: Model>(
+        &self,
+        f: impl Fn(&Db, &M) -> Result<()> + Send + Sync + 'static,
+    ) {
+        let hook: DeleteHook = Arc::new(move |db, obj| match downcast::<M>(obj) {
             Some(m) => f(db, m),
             None => Ok(()),
         });
-        self.hooks
-            .by_model
-            .borrow_mut()
+        self.write()
             .entry(key(M::META))
             .or_default()
             .pre_delete
@@ -189,14 +210,15 @@ impl Db {
 
     /// Registers a `post_delete` hook for `M`, called after `M`'s rows are
     /// deleted, inside the delete's transaction.
-    pub fn on_post_delete<M: Model>(&self, f: impl Fn(&Db, &M) -> Result<()> + 'static) {
-        let hook: DeleteHook = Rc::new(move |db, obj| match downcast::<M>(obj) {
+    pub fn on_post_delete<M: Model>(
+        &self,
+        f: impl Fn(&Db, &M) -> Result<()> + Send + Sync + 'static,
+    ) {
+        let hook: DeleteHook = Arc::new(move |db, obj| match downcast::<M>(obj) {
             Some(m) => f(db, m),
             None => Ok(()),
         });
-        self.hooks
-            .by_model
-            .borrow_mut()
+        self.write()
             .entry(key(M::META))
             .or_default()
             .post_delete
@@ -204,8 +226,53 @@ impl Db {
     }
 
     /// Removes every hook of every model.
+    pub fn clear(&self) {
+        self.write().clear();
+    }
+}
+
+impl Db {
+    /// The hooks of this handle's application (shared with every handle of
+    /// the same [`crate::Pool`]).
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
+    }
+
+    /// [`Hooks::on_pre_save`] on this handle's application hooks.
+    pub fn on_pre_save<M: Model>(
+        &self,
+        f: impl Fn(&Db, &mut M) -> Result<()> + Send + Sync + 'static,
+    ) {
+        self.hooks.on_pre_save(f);
+    }
+
+    /// [`Hooks::on_post_save`] on this handle's application hooks.
+    pub fn on_post_save<M: Model>(
+        &self,
+        f: impl Fn(&Db, &M, bool) -> Result<()> + Send + Sync + 'static,
+    ) {
+        self.hooks.on_post_save(f);
+    }
+
+    /// [`Hooks::on_pre_delete`] on this handle's application hooks.
+    pub fn on_pre_delete<M: Model>(
+        &self,
+        f: impl Fn(&Db, &M) -> Result<()> + Send + Sync + 'static,
+    ) {
+        self.hooks.on_pre_delete(f);
+    }
+
+    /// [`Hooks::on_post_delete`] on this handle's application hooks.
+    pub fn on_post_delete<M: Model>(
+        &self,
+        f: impl Fn(&Db, &M) -> Result<()> + Send + Sync + 'static,
+    ) {
+        self.hooks.on_post_delete(f);
+    }
+
+    /// [`Hooks::clear`].
     pub fn clear_hooks(&self) {
-        self.hooks.by_model.borrow_mut().clear();
+        self.hooks.clear();
     }
 }
 

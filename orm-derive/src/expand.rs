@@ -491,7 +491,7 @@ pub fn expand(m: &Model) -> TokenStream {
                 fn __set_cached(
                     &mut self,
                     field: &'static ::orm_core::__private::FieldMeta,
-                    obj: ::std::boxed::Box<dyn ::core::any::Any>,
+                    obj: ::std::boxed::Box<dyn ::core::any::Any + ::core::marker::Send + ::core::marker::Sync>,
                 ) -> bool {
                     let _ = field;
                     #(#sets)*
