@@ -1,11 +1,14 @@
-//! No panic is reachable from the public API: user code running inside the
-//! ORM (hooks, closures given to `capture`) may call back into the same `Db`
-//! without a `RefCell` double-borrow.
+//! No panic is reachable from the public API: inputs that used to panic
+//! (hand-built query paths whose ancestor depth overflows) fail with a typed
+//! error, and user code running inside the ORM (hooks, closures given to
+//! `capture`) may call back into the same `Db` without a `RefCell`
+//! double-borrow.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use orm_core::prelude::*;
+use orm_core::query::{Lookup, Op, Path, RelatedSpec, Rhs, Step, Target};
 
 // ------------------------------------------------------------------ models
 
@@ -69,6 +72,89 @@ fn item(db: &Db, o: &Owner, label: &str) -> Item {
     }
     .create(db)
     .expect("create item")
+}
+
+fn child(db: &Db, name: &str) -> Child {
+    Child {
+        base: Base {
+            id: None,
+            owner: None,
+            name: name.into(),
+        },
+        n: 1,
+    }
+    .create(db)
+    .expect("create child")
+}
+
+fn is_field_error<T: std::fmt::Debug>(r: Result<T>) -> bool {
+    matches!(r, Err(Error::Field { .. }))
+}
+
+// ------------------------------------- hand-built paths (public fields)
+
+/// `Target::Column` and `Path` have public fields: a column of an ancestor
+/// (`Base`) used on a child query adds the distance (1) to the depth given.
+/// `usize::MAX + 1` panicked ("attempt to add with overflow") in debug builds.
+#[test]
+fn column_depth_overflow_is_a_field_error() {
+    let db = db();
+    child(&db, "c");
+    let lookup = |depth: usize| {
+        Q::Leaf(Lookup {
+            target: Target::Column {
+                path: Path {
+                    root: Base::META,
+                    steps: Vec::new(),
+                },
+                depth,
+                field: Base::META.pk_field(),
+            },
+            op: Op::Exact,
+            rhs: Rhs::Value(Value::Integer(1)),
+        })
+    };
+    assert!(is_field_error(
+        Child::objects().filter(lookup(usize::MAX)).all(&db)
+    ));
+    assert!(is_field_error(
+        Child::objects().filter(lookup(usize::MAX)).count(&db)
+    ));
+    // A depth beyond the chain (no overflow) is refused the same way rather
+    // than rendered against whichever table the walk stops at.
+    assert!(is_field_error(Child::objects().filter(lookup(7)).all(&db)));
+    // The valid depth still works.
+    assert_eq!(Child::objects().filter(lookup(0)).count(&db).unwrap(), 1);
+}
+
+/// A relation hop's depth can be changed through `&mut` (the variants are
+/// only `non_exhaustive`): the first hop of a relation of `Base` used on a
+/// `Child` query overflowed the same way, in `select_related` and in a
+/// lookup through the hop.
+#[test]
+fn step_depth_overflow_is_a_field_error() {
+    let db = db();
+    child(&db, "c");
+    let mut path = Base::owner().path().clone();
+    match path.steps.first_mut() {
+        Some(Step::Forward { depth, .. }) => *depth = usize::MAX,
+        other => panic!("expected a forward hop, got {other:?}"),
+    }
+    assert!(is_field_error(
+        Child::objects()
+            .select_related(RelatedSpec::Path(path.clone()))
+            .all(&db)
+    ));
+    let through = Q::Leaf(Lookup {
+        target: Target::Column {
+            path,
+            depth: 0,
+            field: Owner::META.pk_field(),
+        },
+        op: Op::Exact,
+        rhs: Rhs::Value(Value::Integer(1)),
+    });
+    assert!(is_field_error(Child::objects().filter(through).all(&db)));
 }
 
 // ------------------------------------ user code calling back into the Db
