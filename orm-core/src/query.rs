@@ -400,6 +400,7 @@ impl Target {
                         Some(Resolved::Field(depth, f)) if last => return Ok((path, depth, f)),
                         Some(Resolved::Field(_, f)) => {
                             // Django: the part after a plain field must be a lookup.
+                            // (Not `last`, so `i + 1 < parts.len()`.)
                             return Err(Error::Field {
                                 message: format!(
                                     "Unsupported lookup '{}' for {} or join on the field not permitted.",
