@@ -38,6 +38,8 @@ pub fn skip(idx: &mut usize) {
 }
 
 fn field_error(meta: &'static ModelMeta, field: usize, e: rusqlite::Error) -> Error {
+    // Cannot panic: `field` is the index the derive emitted for a field of
+    // this same `meta` (the generated `__from_row` passes `#i`).
     let f = &meta.fields[field];
     let reason = match &e {
         rusqlite::Error::InvalidColumnType(_, _, ty) => {

@@ -183,6 +183,13 @@ pub struct Db {
     shared: bool,
     /// The last `PRAGMA data_version` seen, see [`Db::sync_cache`].
     data_version: Cell<i64>,
+    /// Borrowed only for one `get`/`put`/`clear` at a time, never while user
+    /// code (a hook, a `capture` closure) runs, so the `borrow`/`borrow_mut`
+    /// calls cannot meet another borrow. (A cached model is cloned under the
+    /// shared borrow in `reverse_get`, and replaced entries are dropped under
+    /// the exclusive one: the derived `Clone` and the fields' drops never
+    /// reach a `Db`; only a hand-written `Clone` or `Drop` on a model that
+    /// writes through this `Db`, found in some global, could.)
     pub(crate) cache: RefCell<RelationCache>,
     /// Tables read by the [`crate::Stream`]s open on this handle (one entry
     /// per stream and table); writes to them are refused while it is open.
@@ -299,6 +306,9 @@ impl Db {
     /// # Ok::<(), orm_core::Error>(())
     /// ```
     pub fn capture<T>(&self, f: impl FnOnce() -> T) -> (T, Captured) {
+        // Cannot panic: `log` is borrowed only inside `note` and for each
+        // statement below, never while `f` (or a hook it triggers) runs, so a
+        // nested `capture` finds it free.
         let outer = self.log.replace(Some(Vec::new()));
         let out = f();
         let mine = self.log.replace(outer).unwrap_or_default();

@@ -375,6 +375,7 @@ impl Collector {
             // the parent handles. Django checks PROTECT again from the child,
             // which only shows when the parent is a root row: the blocker is
             // then reported under the parent link's key too.
+            // Cannot panic: a tag > 0 is `i + 1` for `tops[i]` (see `dispatch`).
             let linked_top = tag > 0 && {
                 let t = self.tops[tag as usize - 1];
                 t.rel.parent_link && t.source.is(table)
@@ -612,6 +613,11 @@ const MAX_PARAMS: usize = 999;
 /// Rows of materialized keys inserted per `INSERT ... VALUES` statement.
 const VALUES_PER_INSERT: usize = 400;
 
+/// Indexing: `live`, `mat` and `scc_of` have one entry per component
+/// (`c.comps.len()`) and are indexed by component numbers (`0..n`, `members`,
+/// `sccs`); `recursive` has one entry per set of `sccs`; statement indices
+/// (`order`, `hard`/`soft` edges) are `0..stmts.len()`. None of these
+/// vectors shrinks after `Plan::new`, so the indexing cannot panic.
 struct Plan<'c> {
     c: &'c Collector,
     /// Components that hold keys (a component can be empty, e.g. a recursion
@@ -725,6 +731,7 @@ impl<'c> Plan<'c> {
         self.recursive = self
             .sccs
             .iter()
+            // Cannot panic: Tarjan's sets are never empty.
             .map(|scc| scc.len() > 1 || edges[scc[0]].contains(&scc[0]))
             .collect();
         for (scc, rec) in self.sccs.iter().zip(&self.recursive) {
@@ -1499,6 +1506,8 @@ impl<'c> Plan<'c> {
         tops.dedup();
         let mut keys: Vec<String> = Vec::new();
         for t in tops {
+            // Cannot panic: `t` is the `top` the PROTECT query bound (its
+            // second column), an index of `tops` (`render_protect`).
             let key = self.c.tops[t].key();
             if !keys.contains(&key) {
                 keys.push(key);
@@ -1584,6 +1593,8 @@ fn strongly_connected(nodes: &[usize], edges: &[Vec<usize>]) -> Vec<Vec<usize>> 
         next: usize,
         out: Vec<Vec<usize>>,
     }
+    // Indexing cannot panic: every vector has `edges.len()` entries, and
+    // `nodes` and the edges hold component numbers below that.
     fn connect(s: &mut State<'_>, v: usize) {
         s.index[v] = Some(s.next);
         s.low[v] = s.next;

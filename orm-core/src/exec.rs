@@ -196,6 +196,7 @@ impl<M: Model> QuerySet<M> {
                     value: crate::delete::display_value(&v),
                     reason,
                 })?;
+            // Cannot overflow: `resolve` refuses a depth beyond `M`'s chain.
             if by_depth.len() <= depth {
                 by_depth.resize_with(depth + 1, Vec::new);
             }

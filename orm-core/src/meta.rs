@@ -134,6 +134,10 @@ impl ModelMeta {
 
     /// The primary-key field.
     pub fn pk_field(&self) -> &'static FieldMeta {
+        // Cannot panic: a `ModelMeta` is built by the derive (building one by
+        // hand needs its hidden `load` and `sql` fields), which refuses a
+        // model without a primary key (models.E026) and sets `pk` to that
+        // field's index.
         &self.fields[self.pk]
     }
 

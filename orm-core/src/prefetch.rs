@@ -77,6 +77,8 @@ pub(crate) fn run<M: Model>(db: &Db, objs: &mut [M], path: &Path) -> Result<()> 
                     }
                 }
             }
+            // Cannot panic: no other borrow is alive, and no user code runs
+            // in the loop (see `Db::cache`).
             let mut cache = db.cache.borrow_mut();
             for k in keys.iter().filter_map(CacheKey::of) {
                 let v = found.remove(&k).map(|o| o.into_any());

@@ -340,6 +340,24 @@ pub enum Target {
     Named(String),
 }
 
+/// `depth + up`: the depth of an ancestor of `model`, `up` levels further
+/// (a column or hop of an ancestor used on a multi-table child). [`Path`],
+/// [`Step`] and [`Target`] have public fields, so a hand-built depth can be
+/// anything: one beyond `model`'s chain (or overflowing, which panicked in
+/// debug builds) is an [`Error::Field`].
+fn ancestor_depth(model: &'static ModelMeta, depth: usize, up: usize) -> Result<usize> {
+    depth
+        .checked_add(up)
+        .filter(|&d| model.chain().nth(d).is_some())
+        .ok_or_else(|| Error::Field {
+            message: format!(
+                "ancestor depth {depth} (+{up}) out of range for {}, which has {} level(s)",
+                model.name,
+                model.chain().count()
+            ),
+        })
+}
+
 impl Target {
     /// Resolves a [`Target::Named`] against `root`.
     pub(crate) fn resolve(
@@ -361,10 +379,13 @@ impl Target {
                 let mut path = path.clone();
                 path.root = root;
                 match path.steps.first_mut() {
-                    Some(Step::Forward { depth, .. } | Step::Reverse { depth, .. }) => *depth += up,
-                    None => return Ok((path, depth + up, field)),
+                    Some(Step::Forward { depth, .. } | Step::Reverse { depth, .. }) => {
+                        *depth = ancestor_depth(root, *depth, up)?
+                    }
+                    None => return Ok((path, ancestor_depth(root, *depth, up)?, field)),
                 }
-                Ok((path, *depth, field))
+                let depth = ancestor_depth(path.end(), *depth, 0)?;
+                Ok((path, depth, field))
             }
             Target::Named(name) => {
                 let mut path = Path {
@@ -379,6 +400,7 @@ impl Target {
                         Some(Resolved::Field(depth, f)) if last => return Ok((path, depth, f)),
                         Some(Resolved::Field(_, f)) => {
                             // Django: the part after a plain field must be a lookup.
+                            // (Not `last`, so `i + 1 < parts.len()`.)
                             return Err(Error::Field {
                                 message: format!(
                                     "Unsupported lookup '{}' for {} or join on the field not permitted.",
@@ -993,7 +1015,7 @@ impl RelatedSpec {
                 if let Some(Step::Forward { depth, .. } | Step::Reverse { depth, .. }) =
                     p.steps.first_mut()
                 {
-                    *depth += up;
+                    *depth = ancestor_depth(root, *depth, up)?;
                 }
                 Ok(p)
             }

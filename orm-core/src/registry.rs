@@ -183,6 +183,15 @@ impl Registry {
                         _ => {}
                     }
                 }
+                // A to_field chain must end at a column that is not a
+                // relation (A.b -> B.a -> A.b never does): the column type,
+                // the value checks and the DDL all follow it, and a cycle
+                // overflowed the stack (an abort, not even a panic).
+                if let Some(cycle) = to_field_cycle(r.source, r.field) {
+                    errors.push(format!(
+                        "{field_label}: the to_field chain {cycle} comes back to itself and never reaches a column that is not a relation. HINT: Point one of these relations at a field that is not a relation."
+                    ));
+                }
                 if matches!(r.rel.on_delete, OnDelete::SetDefault) && r.field.default.is_none() {
                     errors.push(format!(
                         "fields.E321: {field_label}: Field specifies on_delete=SET_DEFAULT, but has no default value. HINT: Set a default value, or change the on_delete rule."
@@ -230,4 +239,23 @@ impl Registry {
         }
         errors
     }
+}
+
+/// The fields of `field`'s `to_field` chain, as `Model.field -> ...`, when
+/// the chain comes back to a field it went through; `None` when it ends.
+/// One hop at a time (`target_field` does not recurse), each field once.
+fn to_field_cycle(model: &'static ModelMeta, field: &'static FieldMeta) -> Option<String> {
+    let mut seen: Vec<&'static FieldMeta> = vec![field];
+    let mut names = vec![format!("{}.{}", model.name, field.name)];
+    let mut at = field;
+    while let Some(rel) = at.relation {
+        let next = at.target_field().filter(|f| f.relation.is_some())?;
+        names.push(format!("{}.{}", (rel.target)().name, next.name));
+        if seen.iter().any(|f| std::ptr::eq(*f, next)) {
+            return Some(names.join(" -> "));
+        }
+        seen.push(next);
+        at = next;
+    }
+    None
 }

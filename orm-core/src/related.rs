@@ -446,6 +446,8 @@ pub fn reverse_get<O: Model, T: Model>(
     let ck = CacheKey::of(&key);
     db.sync_cache();
     if let Some(ck) = &ck {
+        // Cannot panic: only `T::clone` runs under this shared borrow (see
+        // `Db::cache`).
         if let Some(hit) = db.cache.borrow().get(rel, ck) {
             return Ok(hit.as_ref().and_then(|b| b.downcast_ref::<T>()).cloned());
         }
@@ -561,9 +563,9 @@ pub fn reverse_set<O: Model, T: Model>(
         set_key(value, owner);
         value.save(db)?;
         if let Some(ck) = CacheKey::of(&key) {
-            db.cache
-                .borrow_mut()
-                .put(rel, ck, Some(Box::new(value.clone())));
+            // Cloned before the cache is borrowed: no model code runs under it.
+            let cached: Box<dyn std::any::Any> = Box::new(value.clone());
+            db.cache.borrow_mut().put(rel, ck, Some(cached));
         }
         Ok(())
     })

@@ -51,6 +51,11 @@ struct Join {
 /// The FROM clause being built: a tree of joins keyed by how each was reached.
 #[derive(Debug)]
 pub(crate) struct Joins {
+    /// Never empty (node 0 is the root) and never shrunk: every index used
+    /// (`parent`, `at`, what `find`/`step`/`walk`/`ancestor` return) comes
+    /// from a push or a search of this vector, so indexing cannot panic. (The
+    /// root's `parent`, `usize::MAX`, is never followed: only the parents of
+    /// nodes reached by an edge are.)
     nodes: Vec<Join>,
 }
 
@@ -791,6 +796,7 @@ fn join_balanced(out: &mut String, parts: &[String], sep: &str) {
 /// A JSON array of the values, for `json_each`. Blobs are written as hex
 /// (read back with `unhex`), so a list is all blobs or none.
 fn json_array(vs: &[Value]) -> std::result::Result<String, String> {
+    // Cannot panic: only called for lists longer than `LONG_IN`.
     let blobs = matches!(vs[0], Value::Blob(_));
     let mut s = String::with_capacity(vs.len() * 8);
     s.push('[');

@@ -92,6 +92,9 @@ impl Hooks {
             .is_some_and(|h| !h.pre_delete.is_empty() || !h.post_delete.is_empty())
     }
 
+    /// A copy of `m`'s hooks (`Rc`s): the table is borrowed only while it is
+    /// cloned, so a running hook may register or clear hooks (`borrow_mut`
+    /// in `on_*` and `clear_hooks` cannot meet this borrow).
     fn get(&self, m: &ModelMeta) -> ModelHooks {
         self.read().get(&key(m)).cloned().unwrap_or_default()
     }

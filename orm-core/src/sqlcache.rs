@@ -36,8 +36,8 @@ pub(crate) fn get_by_pk(m: &'static ModelMeta) -> &'static str {
     m.sql.get_by_pk.get_or_init(|| {
         let pk = m.pk_field();
         let sel =
-            // Unreachable failure: with no filter, order or relation
-            // there is no name to resolve, the only way `select` fails.
+            // Cannot panic: with no filter, order or relation there is no
+            // name to resolve, the only way `select` fails.
             crate::render::select(m, &Spec::default()).expect("a plain select always renders");
         format!(
             "{} WHERE {}.{} = ?",
@@ -56,7 +56,7 @@ pub(crate) fn reverse_lookup(
 ) -> &'static str {
     rel.reverse_sql.get_or_init(|| {
         let sel =
-            // Unreachable failure, as in `get_by_pk`.
+            // Cannot panic, as in `get_by_pk`.
             crate::render::select(source, &Spec::default()).expect("a plain select always renders");
         format!(
             "{} WHERE {}.{} = ?",
