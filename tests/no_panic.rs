@@ -4,8 +4,8 @@
 //! `capture`) may call back into the same `Db` without a `RefCell`
 //! double-borrow.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use orm_core::prelude::*;
 use orm_core::query::{Lookup, Op, Path, RelatedSpec, Rhs, Step, Target};
@@ -164,13 +164,13 @@ fn step_depth_overflow_is_a_field_error() {
 #[test]
 fn hook_registers_and_clears_hooks() {
     let db = db();
-    let calls = Rc::new(Cell::new(0));
+    let calls = Arc::new(AtomicI32::new(0));
     let c = calls.clone();
     db.on_pre_save::<Owner>(move |db, o| {
-        c.set(c.get() + 1);
+        c.fetch_add(1, Ordering::SeqCst);
         let c2 = c.clone();
         db.on_pre_save::<Owner>(move |_, _| {
-            c2.set(c2.get() + 100);
+            c2.fetch_add(100, Ordering::SeqCst);
             Ok(())
         });
         db.on_post_save::<Owner>(|_, _, _| Ok(()));
@@ -182,9 +182,9 @@ fn hook_registers_and_clears_hooks() {
     let o = owner(&db, "a");
     assert_eq!(o.name, "a!");
     // The hook registered during the first save runs from the next one.
-    assert_eq!(calls.get(), 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
     owner(&db, "b");
-    assert_eq!(calls.get(), 1 + 1 + 100);
+    assert_eq!(calls.load(Ordering::SeqCst), 1 + 1 + 100);
 
     db.on_post_save::<Item>(|db, _, _| {
         db.clear_hooks();
@@ -192,7 +192,7 @@ fn hook_registers_and_clears_hooks() {
     });
     item(&db, &o, "x");
     owner(&db, "c"); // no hook left
-    assert_eq!(calls.get(), 102);
+    assert_eq!(calls.load(Ordering::SeqCst), 102);
 }
 
 /// Hooks that run `capture` (nested in an outer `capture`) and read
@@ -200,12 +200,12 @@ fn hook_registers_and_clears_hooks() {
 #[test]
 fn hook_captures_queries() {
     let db = db();
-    let inner = Rc::new(RefCell::new(Vec::<usize>::new()));
+    let inner = Arc::new(Mutex::new(Vec::<usize>::new()));
     let seen = inner.clone();
     db.on_post_save::<Owner>(move |db, o, _| {
         let (r, captured) = db.capture(|| o.item_opt(db).map(|i| i.is_some()));
         assert!(!r?);
-        seen.borrow_mut().push(captured.len());
+        seen.lock().unwrap().push(captured.len());
         let _ = db.query_count();
         Ok(())
     });
@@ -218,7 +218,7 @@ fn hook_captures_queries() {
         let mut o = owner(&db, "a");
         o.delete(&db).unwrap();
     });
-    assert_eq!(*inner.borrow(), vec![1]);
+    assert_eq!(*inner.lock().unwrap(), vec![1]);
     // The outer capture also lists what the hook's capture saw.
     assert!(outer.queries.iter().any(|q| q.contains("\"nopanic_item\"")));
 }

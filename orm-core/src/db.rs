@@ -195,6 +195,8 @@ pub struct Db {
     /// per stream and table); writes to them are refused while it is open.
     streaming: RefCell<Vec<&'static ModelMeta>>,
     pub(crate) hooks: std::sync::Arc<Hooks>,
+    /// How statements are written for this connection's database.
+    pub(crate) dialect: &'static dyn crate::sql::Dialect,
 }
 
 impl std::fmt::Debug for Db {
@@ -242,6 +244,14 @@ impl Db {
         Ok(db)
     }
 
+    /// Writes every statement with numbered placeholders (`$1`, `$2`...),
+    /// PostgreSQL's style, which SQLite also accepts: the golden tests run
+    /// the suite's statements through a second dialect with it.
+    #[doc(hidden)]
+    pub fn __use_numbered_placeholders(&mut self) {
+        self.dialect = &crate::sql::Numbered;
+    }
+
     /// Checks that the connection answers (used by the pool).
     pub(crate) fn ping(&self) -> Result<()> {
         self.conn.execute_batch("").map_err(Error::from_sqlite)
@@ -272,6 +282,7 @@ impl Db {
             depth: Cell::new(0),
             cache: RefCell::new(RelationCache::default()),
             streaming: RefCell::new(Vec::new()),
+            dialect: &crate::sql::Sqlite,
             hooks: std::sync::Arc::default(),
         })
     }

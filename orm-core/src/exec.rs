@@ -31,7 +31,7 @@ impl<M: Model> QuerySet<M> {
     /// value does not fit its field, [`Error::NoSuchTable`] before `migrate`.
     pub fn all(&self, db: &Db) -> Result<Vec<M>> {
         self.spec.check()?;
-        let sel = crate::render::select(M::META, &self.spec)?;
+        let sel = crate::render::select_with(db.dialect, M::META, &self.spec)?;
         let mut stmt = db.prepare(&sel.sql)?;
         bind_all(&mut stmt, &sel.params)?;
         let mut rows = stmt.raw_query();
@@ -75,7 +75,7 @@ impl<M: Model> QuerySet<M> {
     /// As [`QuerySet::all`].
     pub fn stream<'db>(&self, db: &'db Db) -> Result<Stream<'db, M>> {
         self.spec.check()?;
-        let sel = crate::render::select(M::META, &self.spec)?;
+        let sel = crate::render::select_with(db.dialect, M::META, &self.spec)?;
         let mut stmt = db.prepare(&sel.sql)?;
         bind_all(&mut stmt, &sel.params)?;
         let tables: Vec<_> = M::META.chain().collect();
@@ -138,7 +138,7 @@ impl<M: Model> QuerySet<M> {
     /// As [`QuerySet::all`].
     pub fn count(&self, db: &Db) -> Result<u64> {
         self.spec.check()?;
-        let (sql, params) = crate::render::aggregate(M::META, &self.spec, false)?;
+        let (sql, params) = crate::render::aggregate(db.dialect, M::META, &self.spec, false)?;
         let mut stmt = db.prepare(&sql)?;
         bind_all(&mut stmt, &params)?;
         let mut rows = stmt.raw_query();
@@ -381,7 +381,7 @@ fn exists_spec(
     model: &'static crate::meta::ModelMeta,
     spec: &crate::query::Spec,
 ) -> Result<bool> {
-    let (sql, params) = crate::render::aggregate(model, spec, true)?;
+    let (sql, params) = crate::render::aggregate(db.dialect, model, spec, true)?;
     let mut stmt = db.prepare(&sql)?;
     bind_all(&mut stmt, &params)?;
     let mut rows = stmt.raw_query();

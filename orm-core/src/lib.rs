@@ -70,6 +70,8 @@ pub mod render;
 mod save;
 pub mod schema;
 mod signals;
+#[allow(dead_code)] // adopted statement by statement
+mod sql;
 mod sqlcache;
 mod validate;
 

@@ -564,7 +564,7 @@ pub fn reverse_set<O: Model, T: Model>(
         value.save(db)?;
         if let Some(ck) = CacheKey::of(&key) {
             // Cloned before the cache is borrowed: no model code runs under it.
-            let cached: Box<dyn std::any::Any> = Box::new(value.clone());
+            let cached: Box<dyn std::any::Any + Send + Sync> = Box::new(value.clone());
             db.cache.borrow_mut().put(rel, ck, Some(cached));
         }
         Ok(())

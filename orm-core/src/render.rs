@@ -1,32 +1,22 @@
-//! Rendering: one walk over a query appends SQL text and pushes bound values
-//! together, so they cannot get out of step. Values never enter the text;
-//! identifiers are quoted by [`quote`] alone.
-
-use std::fmt::Write;
+//! From a query to a statement tree: the join tree (keyed by how each table
+//! was reached, INNER or LEFT by Django's rule), the filter as expressions
+//! over resolved columns, ordering and limits, and the load plan. The tree is
+//! written by `crate::sql` through the handle's dialect, so values never enter
+//! the text and identifiers are quoted in one place.
 
 use rusqlite::types::Value;
 
 use crate::error::{Error, Result};
 use crate::meta::{FieldMeta, ModelMeta};
 use crate::query::{check_depth, Lookup, Op, Path, Rhs, Spec, Step, Subquery, Q};
+use crate::sql::{self, Dialect, Expr, PatternKind};
 
-/// Quotes an SQL identifier: `"name"`, with inner quotes doubled. The only
-/// place identifiers are written.
+/// Quotes an SQL identifier as SQLite (and PostgreSQL) do: `"name"`, with
+/// inner quotes doubled.
 pub fn quote(ident: &str) -> String {
     let mut s = String::with_capacity(ident.len() + 2);
-    push_quoted(&mut s, ident);
+    sql::Sqlite.quote(&mut s, ident);
     s
-}
-
-fn push_quoted(s: &mut String, ident: &str) {
-    s.push('"');
-    for c in ident.chars() {
-        if c == '"' {
-            s.push('"');
-        }
-        s.push(c);
-    }
-    s.push('"');
 }
 
 /// How a join node was reached from its parent.
@@ -45,7 +35,7 @@ struct Join {
     model: &'static ModelMeta,
     alias: String,
     left: bool,
-    on: String,
+    on: Option<Expr>,
 }
 
 /// The FROM clause being built: a tree of joins keyed by how each was reached.
@@ -68,7 +58,7 @@ impl Joins {
                 model: root,
                 alias: root.table.to_string(),
                 left: false,
-                on: String::new(),
+                on: None,
             }],
         }
     }
@@ -102,10 +92,8 @@ impl Joins {
                 None => {
                     let alias = self.alias_for(parent.table);
                     let link = model.pk_field();
-                    let mut on = String::new();
-                    col_into(&mut on, &self.nodes[at].alias, link.column);
-                    on.push_str(" = ");
-                    col_into(&mut on, &alias, parent.pk_field().column);
+                    let on = col(&self.nodes[at].alias, link.column)
+                        .eq(col(&alias, parent.pk_field().column));
                     let left = self.nodes[at].left;
                     self.nodes.push(Join {
                         parent: at,
@@ -113,7 +101,7 @@ impl Joins {
                         model: parent,
                         alias,
                         left,
-                        on,
+                        on: Some(on),
                     });
                     self.nodes.len() - 1
                 }
@@ -153,24 +141,19 @@ impl Joins {
             return i;
         }
         let alias = self.alias_for(target.table);
-        let mut on = String::new();
-        match step {
+        let on = match step {
             Step::Forward { field, .. } => {
                 let to = field.target_field().unwrap_or_else(|| target.pk_field());
-                col_into(&mut on, &self.nodes[from].alias, field.column);
-                on.push_str(" = ");
-                col_into(&mut on, &alias, to.column);
+                col(&self.nodes[from].alias, field.column).eq(col(&alias, to.column))
             }
             Step::Reverse { rel, .. } => {
                 let to = rel
                     .field
                     .target_field()
                     .unwrap_or_else(|| rel.target.pk_field());
-                col_into(&mut on, &self.nodes[from].alias, to.column);
-                on.push_str(" = ");
-                col_into(&mut on, &alias, rel.field.column);
+                col(&self.nodes[from].alias, to.column).eq(col(&alias, rel.field.column))
             }
-        }
+        };
         let left = left || self.nodes[from].left || step.nullable();
         self.nodes.push(Join {
             parent: from,
@@ -178,7 +161,7 @@ impl Joins {
             model: target,
             alias,
             left,
-            on,
+            on: Some(on),
         });
         self.nodes.len() - 1
     }
@@ -210,34 +193,27 @@ impl Joins {
         at
     }
 
-    fn render_from(&self, out: &mut String) {
-        push_quoted(out, self.nodes[0].model.table);
-        if self.nodes[0].alias != self.nodes[0].model.table {
-            out.push(' ');
-            push_quoted(out, &self.nodes[0].alias);
-        }
-        for n in &self.nodes[1..] {
-            out.push_str(if n.left {
-                " LEFT OUTER JOIN "
-            } else {
-                " INNER JOIN "
-            });
-            push_quoted(out, n.model.table);
-            if n.alias != n.model.table {
-                out.push(' ');
-                push_quoted(out, &n.alias);
-            }
-            out.push_str(" ON (");
-            out.push_str(&n.on);
-            out.push(')');
+    /// The FROM clause of the tree.
+    fn from(&self) -> sql::From {
+        let alias_of = |n: &Join| (n.alias != n.model.table).then(|| n.alias.clone().into());
+        sql::From {
+            source: sql::Source::table(self.nodes[0].model.table),
+            alias: alias_of(&self.nodes[0]),
+            joins: self.nodes[1..]
+                .iter()
+                .map(|n| sql::Join {
+                    left: n.left,
+                    source: sql::Source::table(n.model.table),
+                    alias: alias_of(n),
+                    on: n.on.clone().unwrap_or(Expr::False),
+                })
+                .collect(),
         }
     }
 }
 
-fn col_into(out: &mut String, alias: &str, column: &str) {
-    push_quoted(out, alias);
-    out.push('.');
-    push_quoted(out, column);
+fn col(alias: &str, column: &'static str) -> Expr {
+    Expr::col(alias.to_string(), column)
 }
 
 /// How the columns of one loaded object sit in a result row.
@@ -273,7 +249,7 @@ fn select_model(
     joins: &mut Joins,
     at: usize,
     model: &'static ModelMeta,
-    cols: &mut String,
+    cols: &mut Vec<Expr>,
     step: Option<Step>,
 ) -> LoadPlan {
     let mut levels: Vec<(usize, &'static ModelMeta)> = model.chain().enumerate().collect();
@@ -287,10 +263,7 @@ fn select_model(
             if depth == 0 && i == model.pk {
                 pk_offset = width;
             }
-            if !cols.is_empty() {
-                cols.push_str(", ");
-            }
-            col_into(cols, &alias, f.column);
+            cols.push(col(&alias, f.column));
             width += 1;
         }
     }
@@ -308,7 +281,7 @@ fn add_related(
     plan: &mut LoadPlan,
     at: usize,
     steps: &[Step],
-    cols: &mut String,
+    cols: &mut Vec<Expr>,
 ) {
     let Some((first, rest)) = steps.split_first() else {
         return;
@@ -329,36 +302,64 @@ fn add_related(
     add_related(joins, &mut plan.children[idx], node, rest, cols);
 }
 
-/// Renders a SELECT of `model` for `spec`.
-///
-/// # Errors
-///
-/// [`Error::Field`] when a name does not resolve.
-pub fn select(model: &'static ModelMeta, spec: &Spec) -> Result<Select> {
+/// A SELECT of every column of `model` (ancestors joined) and of the
+/// `select_related` objects of `spec`, with its decode plan.
+pub(crate) fn select_tree(
+    model: &'static ModelMeta,
+    spec: &Spec,
+) -> Result<(sql::Select, LoadPlan)> {
     let mut joins = Joins::new(model);
-    let mut cols = String::new();
+    let mut cols = Vec::new();
     let mut plan = select_model(&mut joins, 0, model, &mut cols, None);
     for r in &spec.related {
         let path = r.resolve(model, "select_related")?;
         add_related(&mut joins, &mut plan, 0, &path.steps, &mut cols);
     }
     let mut w = Where::new(joins);
-    let tail = w.tail(model, spec)?;
-    let mut sql = String::with_capacity(64 + cols.len() + tail.len());
-    sql.push_str("SELECT ");
-    sql.push_str(&cols);
-    sql.push_str(" FROM ");
-    w.joins.render_from(&mut sql);
-    sql.push_str(&tail);
-    Ok(Select {
-        sql,
-        params: w.params,
-        plan,
+    let mut sel = w.tail(model, spec)?;
+    sel.columns = cols.into_iter().map(|c| (c, None)).collect();
+    sel.from = Some(w.joins.from());
+    Ok((sel, plan))
+}
+
+/// Renders `q` with `dialect`; a value the dialect cannot pass is an
+/// [`Error::InvalidValue`] naming `model`.
+pub(crate) fn write(
+    dialect: &dyn Dialect,
+    model: &'static ModelMeta,
+    s: &sql::Statement,
+) -> Result<(String, Vec<Value>)> {
+    sql::render(dialect, s).map_err(|sql::Unwritable(reason)| Error::InvalidValue {
+        model: model.name,
+        field: "?",
+        value: "a list of values".into(),
+        reason,
     })
 }
 
-/// Renders `SELECT COUNT(*)` or `SELECT 1 ... LIMIT 1` (exists) for `spec`.
+/// Renders a SELECT of `model` for `spec` as SQLite text.
+///
+/// # Errors
+///
+/// [`Error::Field`] when a name does not resolve.
+pub fn select(model: &'static ModelMeta, spec: &Spec) -> Result<Select> {
+    select_with(&sql::Sqlite, model, spec)
+}
+
+/// [`select`] with a dialect.
+pub(crate) fn select_with(
+    dialect: &dyn Dialect,
+    model: &'static ModelMeta,
+    spec: &Spec,
+) -> Result<Select> {
+    let (sel, plan) = select_tree(model, spec)?;
+    let (sql, params) = write(dialect, model, &sql::Statement::Query(None, sel.into()))?;
+    Ok(Select { sql, params, plan })
+}
+
+/// `SELECT COUNT(*)` or `SELECT 1 ... LIMIT 1` (exists) for `spec`.
 pub(crate) fn aggregate(
+    dialect: &dyn Dialect,
     model: &'static ModelMeta,
     spec: &Spec,
     exists: bool,
@@ -370,183 +371,148 @@ pub(crate) fn aggregate(
     if exists {
         spec.limit = Some(1);
     }
-    let tail = w.tail(model, &spec)?;
-    let mut from = String::new();
-    w.joins.render_from(&mut from);
-    let sql = if exists {
-        format!("SELECT 1 AS \"a\" FROM {from}{tail}")
+    let mut sel = w.tail(model, &spec)?;
+    sel.from = Some(w.joins.from());
+    let q = if exists {
+        sel.columns = vec![(Expr::Int(1), Some("a".into()))];
+        sel
     } else if limited {
-        format!("SELECT COUNT(*) FROM (SELECT 1 FROM {from}{tail})")
+        sel.columns = vec![(Expr::Int(1), None)];
+        sql::Select {
+            columns: vec![(Expr::CountStar, None)],
+            from: Some(sql::From {
+                source: sql::Source::Query(Box::new(sel.into())),
+                alias: None,
+                joins: Vec::new(),
+            }),
+            ..sql::Select::default()
+        }
     } else {
-        format!("SELECT COUNT(*) FROM {from}{tail}")
+        sel.columns = vec![(Expr::CountStar, None)];
+        sel
     };
-    Ok((sql, w.params))
+    write(dialect, model, &sql::Statement::Query(None, q.into()))
 }
 
-/// Renders `SELECT <pk> FROM ... WHERE ...` for the keys matched by `spec`
-/// (used by bulk update and delete).
+/// `SELECT <pk> FROM ... WHERE ...`: the keys matched by `spec`, as a tree
+/// (bulk update and delete embed it).
+pub(crate) fn keys_query(model: &'static ModelMeta, spec: &Spec) -> Result<sql::Query> {
+    let mut w = Where::new(Joins::new(model));
+    let mut spec = spec.clone();
+    spec.order.clear();
+    let mut sel = w.tail(model, &spec)?;
+    sel.columns = vec![(col(model.table, model.pk_field().column), None)];
+    sel.from = Some(w.joins.from());
+    Ok(sel.into())
+}
+
+/// [`keys_query`] rendered as SQLite text.
 pub(crate) fn keys_subquery(
     model: &'static ModelMeta,
     spec: &Spec,
 ) -> Result<(String, Vec<Value>)> {
-    let mut w = Where::new(Joins::new(model));
-    let mut spec = spec.clone();
-    spec.order.clear();
-    let tail = w.tail(model, &spec)?;
-    let mut sql = String::from("SELECT ");
-    col_into(&mut sql, model.table, model.pk_field().column);
-    sql.push_str(" FROM ");
-    w.joins.render_from(&mut sql);
-    sql.push_str(&tail);
-    Ok((sql, w.params))
+    let q = keys_query(model, spec)?;
+    write(&sql::Sqlite, model, &sql::Statement::Query(None, q))
 }
 
-/// WHERE / ORDER BY / LIMIT rendering with its join tree.
+/// WHERE / ORDER BY / LIMIT with its join tree.
 struct Where {
     joins: Joins,
-    params: Vec<Value>,
 }
 
 impl Where {
     fn new(joins: Joins) -> Where {
-        Where {
-            joins,
-            params: Vec::new(),
-        }
+        Where { joins }
     }
 
-    fn tail(&mut self, model: &'static ModelMeta, spec: &Spec) -> Result<String> {
-        let mut out = String::new();
+    /// A SELECT with the filter, order and limits of `spec` (no columns or
+    /// FROM yet: the caller adds them once the joins are complete).
+    fn tail(&mut self, model: &'static ModelMeta, spec: &Spec) -> Result<sql::Select> {
+        let mut sel = sql::Select::default();
         if let Some(q) = &spec.filter {
             check_depth(q)?;
-            let mut cond = String::new();
-            if self.q(model, q, &mut cond, false)?.is_some() {
-                out.push_str(" WHERE ");
-                out.push_str(&cond);
-            }
+            sel.filter = self.q(model, q, false)?.map(|(e, _)| e);
         }
-        if !spec.order.is_empty() {
-            out.push_str(" ORDER BY ");
-            for (i, o) in spec.order.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                let (path, depth, field) = o.target.resolve(model)?;
-                self.column(&path, depth, field, true, &mut out);
-                out.push_str(if o.desc { " DESC" } else { " ASC" });
-            }
+        for o in &spec.order {
+            let (path, depth, field) = o.target.resolve(model)?;
+            sel.order
+                .push((self.column(&path, depth, field, true), o.desc));
         }
-        // LIMIT/OFFSET are literals: a bound LIMIT makes SQLite re-prepare.
         // SQLite takes signed 64-bit numbers; no table holds more rows, so a
         // larger limit or offset means the same as i64::MAX.
-        let clamp = |n: u64| n.min(i64::MAX as u64);
-        match (spec.limit.map(clamp), spec.offset.map(clamp)) {
-            (Some(l), Some(o)) => {
-                let _ = write!(out, " LIMIT {l} OFFSET {o}");
-            }
-            (Some(l), None) => {
-                let _ = write!(out, " LIMIT {l}");
-            }
-            (None, Some(o)) => {
-                let _ = write!(out, " LIMIT -1 OFFSET {o}");
-            }
-            (None, None) => {}
-        }
-        Ok(out)
+        let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        sel.limit = spec.limit.map(clamp);
+        sel.offset = spec.offset.map(clamp);
+        Ok(sel)
     }
 
-    fn column(
-        &mut self,
-        path: &Path,
-        depth: usize,
-        field: &FieldMeta,
-        left: bool,
-        out: &mut String,
-    ) {
+    fn column(&mut self, path: &Path, depth: usize, field: &'static FieldMeta, left: bool) -> Expr {
         let node = self.joins.walk(path, left);
         let node = self.joins.ancestor(node, depth);
-        col_into(out, &self.joins.nodes[node].alias, field.column);
+        col(&self.joins.nodes[node].alias, field.column)
     }
 
-    /// Renders `q` into `out`. Returns `None` when `q` is always true (nothing
-    /// written; values of the subtree are not kept), else whether the written
-    /// condition can evaluate to NULL (SQL's UNKNOWN).
+    /// The condition of `q`: `None` when it is always true, else the
+    /// expression and whether it can evaluate to NULL (SQL's UNKNOWN).
     ///
     /// Filters follow Django's two-valued rule: a lookup on a NULL column or a
     /// missing related row is false, and its negation true, so `filter(q)`
     /// and `exclude(q)` partition the table. A negation of something that can
     /// be NULL is therefore written `(...) IS NOT TRUE`, never `NOT (...)`.
-    fn q(
-        &mut self,
-        model: &'static ModelMeta,
-        q: &Q,
-        out: &mut String,
-        loose: bool,
-    ) -> Result<Option<bool>> {
+    /// Values live in the tree, so a subtree that simplifies away takes its
+    /// values with it.
+    fn q(&mut self, model: &'static ModelMeta, q: &Q, loose: bool) -> Result<Option<(Expr, bool)>> {
         match q {
             Q::All => Ok(None),
-            Q::Leaf(l) => self.lookup(model, l, out, loose).map(Some),
+            Q::Leaf(l) => self.lookup(model, l, loose).map(Some),
             Q::And(children) | Q::Or(children) => {
                 let is_or = matches!(q, Q::Or(_));
                 let loose = loose || is_or;
-                let mark = self.params.len();
                 let mut parts = Vec::with_capacity(children.len());
                 let mut nullable = false;
                 for c in children {
-                    let mut s = String::new();
-                    match self.q(model, c, &mut s, loose)? {
-                        Some(n) => {
+                    match self.q(model, c, loose)? {
+                        Some((e, n)) => {
                             nullable |= n;
-                            parts.push(s);
+                            parts.push(e);
                         }
-                        // One always-true alternative makes the OR always
-                        // true: drop what its siblings bound.
-                        None if is_or => {
-                            self.params.truncate(mark);
-                            return Ok(None);
-                        }
+                        // One always-true alternative makes the OR always true.
+                        None if is_or => return Ok(None),
                         None => {}
                     }
                 }
                 if parts.is_empty() {
-                    // An empty OR is false (Django: an empty Q() | nothing).
+                    // An empty OR is false (no alternative holds).
                     if is_or && children.is_empty() {
-                        out.push_str("0 = 1");
-                        return Ok(Some(false));
+                        return Ok(Some((Expr::False, false)));
                     }
                     return Ok(None);
                 }
-                join_balanced(out, &parts, if is_or { " OR " } else { " AND " });
-                Ok(Some(nullable))
+                let e = if is_or {
+                    Expr::any(parts)
+                } else {
+                    Expr::all(parts)
+                };
+                Ok(e.map(|e| (e, nullable)))
             }
-            Q::Not(inner) => {
-                let mut s = String::new();
-                match self.q(model, inner, &mut s, true)? {
-                    Some(true) => {
-                        out.push('(');
-                        out.push_str(&s);
-                        out.push_str(") IS NOT TRUE");
-                    }
-                    Some(false) => {
-                        out.push_str("NOT (");
-                        out.push_str(&s);
-                        out.push(')');
-                    }
-                    None => out.push_str("0 = 1"),
-                }
-                Ok(Some(false))
-            }
+            Q::Not(inner) => Ok(Some((
+                match self.q(model, inner, true)? {
+                    Some((e, true)) => Expr::IsNotTrue(Box::new(e)),
+                    Some((e, false)) => Expr::Not(Box::new(e)),
+                    None => Expr::False,
+                },
+                false,
+            ))),
         }
     }
 
-    /// Renders one lookup; returns whether it can evaluate to NULL.
+    /// One lookup, and whether it can evaluate to NULL.
     fn lookup(
         &mut self,
         model: &'static ModelMeta,
         l: &Lookup,
-        out: &mut String,
         loose: bool,
-    ) -> Result<bool> {
+    ) -> Result<(Expr, bool)> {
         let (path, depth, field) = l.target.resolve(model)?;
         let invalid = |value: String, reason: String| Error::InvalidValue {
             model: path.end().ancestor(depth).name,
@@ -583,43 +549,29 @@ impl Where {
             _ => None,
         };
         let left = loose || is_null_test == Some(true);
-        let mut col = String::new();
-        self.column(&path, depth, field, left, &mut col);
+        let c = Box::new(self.column(&path, depth, field, left));
         // The column can be NULL when it is nullable or reached through a
         // relation that may be missing.
-        let mut nullable = field.null || path.steps.iter().any(Step::nullable);
+        let nullable = field.null || path.steps.iter().any(Step::nullable);
         if let Some(null) = is_null_test {
-            out.push_str(&col);
-            out.push_str(if null { " IS NULL" } else { " IS NOT NULL" });
-            return Ok(false);
+            return Ok((Expr::IsNull(c, null), false));
         }
-        let one = |this: &mut Where, out: &mut String, v: &Value| {
-            out.push('?');
-            this.params.push(v.clone());
+        let cmp = |op| match &l.rhs {
+            Rhs::Value(v) => Ok(Expr::Cmp(c.clone(), op, Box::new(Expr::Param(v.clone())))),
+            rhs => Err(invalid(
+                format!("{rhs:?}"),
+                format!("not a valid right-hand side for {:?}", l.op),
+            )),
         };
-        match (&l.op, &l.rhs) {
-            (Op::Exact, Rhs::Value(v)) => {
-                out.push_str(&col);
-                out.push_str(" = ");
-                one(self, out, v);
-            }
-            (Op::Lt | Op::Lte | Op::Gt | Op::Gte, Rhs::Value(v)) => {
-                out.push_str(&col);
-                out.push_str(match l.op {
-                    Op::Lt => " < ",
-                    Op::Lte => " <= ",
-                    Op::Gt => " > ",
-                    _ => " >= ",
-                });
-                one(self, out, v);
-            }
-            (Op::IExact, Rhs::Value(v)) => {
-                // `lower()` folds ASCII only, as SQLite's LIKE does, and unlike
-                // LIKE it compares every byte (LIKE stops at a NUL).
-                let _ = write!(out, "lower({col}) = ?");
-                self.params
-                    .push(Value::Text(value_text(v).to_ascii_lowercase()));
-            }
+        Ok(match (&l.op, &l.rhs) {
+            (Op::Exact, _) => (cmp(sql::Cmp::Eq)?, nullable),
+            (Op::Lt, _) => (cmp(sql::Cmp::Lt)?, nullable),
+            (Op::Lte, _) => (cmp(sql::Cmp::Lte)?, nullable),
+            (Op::Gt, _) => (cmp(sql::Cmp::Gt)?, nullable),
+            (Op::Gte, _) => (cmp(sql::Cmp::Gte)?, nullable),
+            // `lower()` folds ASCII only, as SQLite's LIKE does, and unlike
+            // LIKE it compares every byte (LIKE stops at a NUL).
+            (Op::IExact, Rhs::Value(v)) => (Expr::IExact(c, value_text(v)), nullable),
             (
                 Op::Contains
                 | Op::IContains
@@ -629,70 +581,51 @@ impl Where {
                 | Op::IEndsWith,
                 Rhs::Value(v),
             ) => {
-                // `substr` of an empty BLOB is NULL even for a column that
-                // is not: negations must be NULL-safe.
-                nullable = true;
-                self.pattern(out, &col, l.op, v)
+                let needle = value_text(v);
+                if needle.is_empty() {
+                    // Every text contains, starts and ends with "".
+                    return Ok((Expr::IsNull(c, false), false));
+                }
+                let (kind, insensitive) = match l.op {
+                    Op::Contains => (PatternKind::Contains, false),
+                    Op::IContains => (PatternKind::Contains, true),
+                    Op::StartsWith => (PatternKind::StartsWith, false),
+                    Op::IStartsWith => (PatternKind::StartsWith, true),
+                    Op::EndsWith => (PatternKind::EndsWith, false),
+                    _ => (PatternKind::EndsWith, true),
+                };
+                // Byte comparisons may be NULL even for a column that is
+                // not (`substr` of an empty BLOB): negations stay NULL-safe.
+                let e = Expr::Pattern {
+                    expr: c,
+                    kind,
+                    insensitive,
+                    needle,
+                };
+                (e, true)
             }
             (Op::In, Rhs::List(vs)) => {
                 // Django drops None from `in` lists: `x IN (NULL, ...)` is
-                // never true for NULL and would make a negation unknown.
-                let kept: Vec<Value>;
-                let vs = if vs.iter().any(|v| matches!(v, Value::Null)) {
-                    kept = vs
-                        .iter()
-                        .filter(|v| !matches!(v, Value::Null))
-                        .cloned()
-                        .collect();
-                    &kept
-                } else {
-                    vs
-                };
+                // never true and would make a negation unknown.
+                let vs: Vec<Value> = vs
+                    .iter()
+                    .filter(|v| !matches!(v, Value::Null))
+                    .cloned()
+                    .collect();
                 if vs.is_empty() {
-                    out.push_str("0 = 1");
-                    return Ok(false);
+                    return Ok((Expr::False, false));
                 }
-                out.push_str(&col);
-                if vs.len() > LONG_IN {
-                    // One bound JSON array instead of one value each: any
-                    // length fits SQLite's limit on bound values, and the
-                    // statement text stays the same for every length.
-                    out.push_str(" IN (SELECT ");
-                    if matches!(vs[0], Value::Blob(_)) {
-                        out.push_str("unhex(\"value\")");
-                    } else {
-                        out.push_str("\"value\"");
-                    }
-                    out.push_str(" FROM json_each(?))");
-                    let json = json_array(vs).map_err(|reason| {
+                if vs.len() > sql::LONG_IN {
+                    sql::dialect::json_array(&vs).map_err(|reason| {
                         invalid(format!("a list of {} values", vs.len()), reason)
                     })?;
-                    self.params.push(Value::Text(json));
-                } else {
-                    out.push_str(" IN (");
-                    for (i, v) in vs.iter().enumerate() {
-                        if i > 0 {
-                            out.push_str(", ");
-                        }
-                        one(self, out, v);
-                    }
-                    out.push(')');
                 }
+                (Expr::In(c, vs), nullable)
             }
-            (Op::In, Rhs::Subquery(sq)) => {
-                // The subquery's column may hold NULLs.
-                nullable = true;
-                out.push_str(&col);
-                out.push_str(" IN (");
-                let (sql, params) = subquery(sq)?;
-                out.push_str(&sql);
-                self.params.extend(params);
-                out.push(')');
-            }
+            // The subquery's column may hold NULLs.
+            (Op::In, Rhs::Subquery(sq)) => (Expr::InQuery(c, Box::new(subquery(sq)?)), true),
             (Op::Range, Rhs::List(vs)) if vs.len() == 2 => {
-                out.push_str(&col);
-                out.push_str(" BETWEEN ? AND ?");
-                self.params.extend(vs.iter().cloned());
+                (Expr::Between(c, vs[0].clone(), vs[1].clone()), nullable)
             }
             (op, rhs) => {
                 return Err(invalid(
@@ -700,145 +633,8 @@ impl Where {
                     format!("not a valid right-hand side for {op:?}"),
                 ))
             }
-        }
-        Ok(nullable)
+        })
     }
-
-    /// `contains`, `startswith`, `endswith` and their case-insensitive forms,
-    /// exact for every byte. SQLite's GLOB and LIKE stop at the first NUL of
-    /// the pattern and of the value, so they are used only where that cannot
-    /// change the answer (a prefix test with a needle free of NUL, which an
-    /// index can serve); elsewhere the test compares bytes (`instr` and
-    /// `substr` over BLOBs). The `i` forms fold ASCII case, as LIKE does.
-    fn pattern(&mut self, out: &mut String, col: &str, op: Op, v: &Value) {
-        let insensitive = matches!(op, Op::IContains | Op::IStartsWith | Op::IEndsWith);
-        let text = value_text(v);
-        let needle = if insensitive {
-            text.to_ascii_lowercase()
-        } else {
-            text
-        };
-        if needle.is_empty() {
-            // Every text contains, starts and ends with "" (`instr` with an
-            // empty BLOB needle answers NULL, so it is not asked).
-            let _ = write!(out, "{col} IS NOT NULL");
-            return;
-        }
-        let has_nul = needle.contains('\0');
-        let hay = if insensitive {
-            format!("CAST(lower({col}) AS BLOB)")
-        } else {
-            format!("CAST({col} AS BLOB)")
-        };
-        match op {
-            Op::StartsWith if !has_nul => {
-                let _ = write!(out, "{col} GLOB ?");
-                let mut p = String::with_capacity(needle.len() + 1);
-                for c in needle.chars() {
-                    match c {
-                        '*' => p.push_str("[*]"),
-                        '?' => p.push_str("[?]"),
-                        '[' => p.push_str("[[]"),
-                        c => p.push(c),
-                    }
-                }
-                p.push('*');
-                self.params.push(Value::Text(p));
-            }
-            Op::IStartsWith if !has_nul => {
-                let _ = write!(out, "{col} LIKE ? ESCAPE '\\'");
-                self.params
-                    .push(like_pattern(&Value::Text(needle), "", "%"));
-            }
-            Op::StartsWith | Op::IStartsWith => {
-                let _ = write!(out, "instr({hay}, ?) = 1");
-                self.params.push(Value::Blob(needle.into_bytes()));
-            }
-            Op::Contains | Op::IContains => {
-                let _ = write!(out, "instr({hay}, ?) > 0");
-                self.params.push(Value::Blob(needle.into_bytes()));
-            }
-            _ => {
-                // endswith: the last len(needle) bytes equal the needle.
-                // A value shorter than the needle yields fewer bytes, so
-                // never equals it.
-                let _ = write!(out, "substr({hay}, -?) = ?");
-                self.params.push(Value::Integer(needle.len() as i64));
-                self.params.push(Value::Blob(needle.into_bytes()));
-            }
-        }
-    }
-}
-
-/// Lists longer than this are bound as one JSON array (`json_each`).
-const LONG_IN: usize = 64;
-
-/// Writes `parts` joined by `sep` in parentheses, nested as a balanced tree
-/// when there are many: SQLite parses `a OR b OR c ...` into a chain as deep
-/// as it is long and refuses depth beyond 1,000.
-fn join_balanced(out: &mut String, parts: &[String], sep: &str) {
-    if parts.len() == 1 {
-        out.push_str(&parts[0]);
-        return;
-    }
-    out.push('(');
-    if parts.len() <= 8 {
-        out.push_str(&parts.join(sep));
-    } else {
-        let (a, b) = parts.split_at(parts.len() / 2);
-        join_balanced(out, a, sep);
-        out.push_str(sep);
-        join_balanced(out, b, sep);
-    }
-    out.push(')');
-}
-
-/// A JSON array of the values, for `json_each`. Blobs are written as hex
-/// (read back with `unhex`), so a list is all blobs or none.
-fn json_array(vs: &[Value]) -> std::result::Result<String, String> {
-    // Cannot panic: only called for lists longer than `LONG_IN`.
-    let blobs = matches!(vs[0], Value::Blob(_));
-    let mut s = String::with_capacity(vs.len() * 8);
-    s.push('[');
-    for (i, v) in vs.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        match v {
-            Value::Blob(b) if blobs => {
-                s.push('"');
-                for byte in b {
-                    let _ = write!(s, "{byte:02x}");
-                }
-                s.push('"');
-            }
-            Value::Null if !blobs => s.push_str("null"),
-            Value::Integer(n) if !blobs => {
-                let _ = write!(s, "{n}");
-            }
-            Value::Real(r) if !blobs && r.is_finite() => {
-                let _ = write!(s, "{r:?}");
-            }
-            Value::Text(t) if !blobs => {
-                s.push('"');
-                for c in t.chars() {
-                    match c {
-                        '"' => s.push_str("\\\""),
-                        '\\' => s.push_str("\\\\"),
-                        c if (c as u32) < 0x20 => {
-                            let _ = write!(s, "\\u{:04x}", c as u32);
-                        }
-                        c => s.push(c),
-                    }
-                }
-                s.push('"');
-            }
-            Value::Real(r) if !blobs => return Err(format!("{r} cannot be compared in a list")),
-            _ => return Err("a list mixes byte strings with other values".into()),
-        }
-    }
-    s.push(']');
-    Ok(s)
 }
 
 fn value_text(v: &Value) -> String {
@@ -851,37 +647,21 @@ fn value_text(v: &Value) -> String {
     }
 }
 
-fn like_pattern(v: &Value, pre: &str, post: &str) -> Value {
-    let text = value_text(v);
-    let mut p = String::with_capacity(text.len() + 2);
-    p.push_str(pre);
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push_str(post);
-    Value::Text(p)
-}
-
-fn subquery(sq: &Subquery) -> Result<(String, Vec<Value>)> {
+fn subquery(sq: &Subquery) -> Result<sql::Query> {
     let mut w = Where::new(Joins::new(sq.model));
     let mut spec = sq.spec.clone();
     spec.related.clear();
-    let tail = w.tail(sq.model, &spec)?;
-    let mut col = String::new();
-    match &sq.column {
+    let mut sel = w.tail(sq.model, &spec)?;
+    let c = match &sq.column {
         Some(t) => {
             let (path, depth, field) = t.resolve(sq.model)?;
-            w.column(&path, depth, field, false, &mut col);
+            w.column(&path, depth, field, false)
         }
-        None => col_into(&mut col, sq.model.table, sq.model.pk_field().column),
-    }
-    let mut sql = format!("SELECT {col} FROM ");
-    w.joins.render_from(&mut sql);
-    sql.push_str(&tail);
-    Ok((sql, w.params))
+        None => col(sq.model.table, sq.model.pk_field().column),
+    };
+    sel.columns = vec![(c, None)];
+    sel.from = Some(w.joins.from());
+    Ok(sel.into())
 }
 
 #[cfg(test)]
@@ -897,8 +677,8 @@ mod tests {
     #[test]
     fn like_escapes_wildcards() {
         assert_eq!(
-            like_pattern(&Value::Text("50%_off\\".into()), "%", "%"),
-            Value::Text("%50\\%\\_off\\\\%".into())
+            sql::dialect::like_escape("50%_off\\", "%", "%"),
+            "%50\\%\\_off\\\\%"
         );
     }
 }

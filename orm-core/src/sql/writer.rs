@@ -1,0 +1,63 @@
+//! The one writer: appends SQL text and pushes bound values in the same
+//! call, so the two cannot get out of step, and quotes identifiers through the
+//! dialect (the only place identifiers are written).
+
+use rusqlite::types::Value;
+
+use super::dialect::Dialect;
+
+/// SQL text being written, with its bound values in order.
+pub(crate) struct Writer<'d> {
+    pub(crate) sql: String,
+    pub(crate) params: Vec<Value>,
+    pub(crate) dialect: &'d dyn Dialect,
+}
+
+impl<'d> Writer<'d> {
+    pub(crate) fn new(dialect: &'d dyn Dialect) -> Writer<'d> {
+        Writer {
+            sql: String::with_capacity(128),
+            params: Vec::new(),
+            dialect,
+        }
+    }
+
+    /// Appends SQL keywords or punctuation (never an identifier or a value).
+    #[inline]
+    pub(crate) fn push(&mut self, s: &str) {
+        self.sql.push_str(s);
+    }
+
+    /// Appends a quoted identifier.
+    #[inline]
+    pub(crate) fn ident(&mut self, name: &str) {
+        self.dialect.quote(&mut self.sql, name);
+    }
+
+    /// Appends `"table"."column"`.
+    #[inline]
+    pub(crate) fn column(&mut self, table: &str, column: &str) {
+        self.ident(table);
+        self.sql.push('.');
+        self.ident(column);
+    }
+
+    /// Appends a placeholder and binds `v` to it.
+    #[inline]
+    pub(crate) fn bind(&mut self, v: Value) {
+        self.params.push(v);
+        self.dialect.placeholder(&mut self.sql, self.params.len());
+    }
+
+    /// Appends an integer literal (LIMIT/OFFSET: a bound LIMIT makes SQLite
+    /// re-prepare, and the text stays cacheable per value).
+    pub(crate) fn int(&mut self, n: i64) {
+        use std::fmt::Write;
+        let _ = write!(self.sql, "{n}");
+    }
+
+    /// The finished statement.
+    pub(crate) fn finish(self) -> (String, Vec<Value>) {
+        (self.sql, self.params)
+    }
+}
