@@ -4,11 +4,9 @@ pub use crate::meta::{FieldMeta, ModelMeta, OnDelete, RelationMeta};
 pub use crate::registry::ModelEntry;
 pub use crate::related::{reverse_get, reverse_require, reverse_set};
 pub use crate::render::LoadPlan;
-pub use crate::sqlcache::SqlCache;
 pub use crate::validate::check_text;
 pub use inventory;
 pub use rusqlite;
-pub use std::sync::OnceLock;
 
 use rusqlite::types::Value;
 use rusqlite::Row;

@@ -197,6 +197,8 @@ pub struct Db {
     pub(crate) hooks: std::sync::Arc<Hooks>,
     /// How statements are written for this connection's database.
     pub(crate) dialect: &'static dyn crate::sql::Dialect,
+    /// Model statements rendered with `dialect`, see `crate::sqlcache`.
+    pub(crate) texts: RefCell<crate::sqlcache::Texts>,
 }
 
 impl std::fmt::Debug for Db {
@@ -250,6 +252,7 @@ impl Db {
     #[doc(hidden)]
     pub fn __use_numbered_placeholders(&mut self) {
         self.dialect = &crate::sql::Numbered;
+        self.texts = RefCell::default();
     }
 
     /// Checks that the connection answers (used by the pool).
@@ -283,6 +286,7 @@ impl Db {
             cache: RefCell::new(RelationCache::default()),
             streaming: RefCell::new(Vec::new()),
             dialect: &crate::sql::Sqlite,
+            texts: RefCell::default(),
             hooks: std::sync::Arc::default(),
         })
     }

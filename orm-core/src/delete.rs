@@ -1707,7 +1707,6 @@ mod tests {
             pk: 0,
             parent: None,
             load: |_, _| Err(Error::Usage("no".into())),
-            sql: crate::sqlcache::SqlCache::new(),
         }));
         r.add(m, "a");
         assert!(r.hit(m, None));

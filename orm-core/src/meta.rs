@@ -64,9 +64,6 @@ pub struct RelationMeta {
     /// Lookups the related object must satisfy (`limit_choices_to`), checked by
     /// `full_clean` and used by `choices_for`.
     pub limit_choices_to: Option<fn() -> crate::query::Q>,
-    /// The reverse lookup statement, built once.
-    #[doc(hidden)]
-    pub reverse_sql: std::sync::OnceLock<String>,
 }
 
 /// One column of a model's own table.
@@ -121,9 +118,6 @@ pub struct ModelMeta {
     /// Loads an instance from a row at run time (reverse `select_related`).
     #[doc(hidden)]
     pub load: fn(&rusqlite::Row<'_>, &mut usize) -> crate::Result<Box<dyn crate::model::DynModel>>,
-    /// SQL text built once per model.
-    #[doc(hidden)]
-    pub sql: crate::sqlcache::SqlCache,
 }
 
 impl ModelMeta {

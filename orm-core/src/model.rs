@@ -252,8 +252,7 @@ impl<M: Model> DynModel for M {
 
 /// Loads one instance by primary key with a cached statement and no LIMIT.
 pub(crate) fn get_by_pk<M: Model>(db: &Db, pk: &Value) -> Result<Option<M>> {
-    let sql = crate::sqlcache::get_by_pk(M::META);
-    let mut stmt = db.prepare(sql)?;
+    let mut stmt = db.prepare_get_by_pk(M::META)?;
     stmt.raw_bind_parameter(1, pk)?;
     let mut rows = stmt.raw_query();
     match rows.next().map_err(Error::from_sqlite)? {

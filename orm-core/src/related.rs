@@ -466,8 +466,8 @@ fn reverse_query<T: Model>(
     rel: &'static RelationMeta,
     key: &Value,
 ) -> Result<Option<T>> {
-    let sql = crate::sqlcache::reverse_lookup(T::META, field, rel);
-    let mut stmt = db.prepare(sql)?;
+    let _ = rel;
+    let mut stmt = db.prepare_reverse(T::META, field)?;
     stmt.raw_bind_parameter(1, key)?;
     let mut rows = stmt.raw_query();
     match rows.next().map_err(Error::from_sqlite)? {
@@ -536,13 +536,16 @@ pub fn reverse_set<O: Model, T: Model>(
             if cur.pk() != value.pk() || value.pk().is_none() {
                 if field.null {
                     db.before_write(T::META)?;
-                    let sql = format!(
-                        "UPDATE {} SET {} = NULL WHERE {} = ?",
-                        crate::render::quote(T::META.table),
-                        crate::render::quote(field.column),
-                        crate::render::quote(T::META.pk_field().column)
-                    );
-                    db.execute(&sql, &[cur.pk().unwrap_or(Value::Null)])?;
+                    let (sql, params) = crate::render::write(
+                        db.dialect,
+                        T::META,
+                        &crate::sql::model::set_null(
+                            T::META,
+                            field.column,
+                            cur.pk().unwrap_or(Value::Null),
+                        ),
+                    )?;
+                    db.execute(&sql, &params)?;
                 } else {
                     return Err(Error::Integrity {
                         kind: crate::error::Constraint::Unique,

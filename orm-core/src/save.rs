@@ -56,7 +56,7 @@ pub(crate) fn save_chain<P: Model>(db: &Db, parent: &mut P, raw: bool) -> Result
             model: P::META.name,
             op: "extend_parent",
         })?;
-        let mut stmt = db.prepare(crate::sqlcache::exists(P::META))?;
+        let mut stmt = db.prepare_exists(P::META)?;
         stmt.raw_bind_parameter(1, &pk)?;
         let exists = stmt
             .raw_query()
@@ -86,8 +86,7 @@ pub(crate) fn save_table<M: Model>(db: &Db, obj: &mut M, force_insert: bool) -> 
     let pk = obj.pk();
     match pk {
         None if pk_field.auto => {
-            let sql = crate::sqlcache::insert(meta, false);
-            let mut stmt = db.prepare(sql)?;
+            let mut stmt = db.prepare_insert(meta, false)?;
             obj.__bind_local(&mut stmt, 1, false)?;
             stmt.raw_execute().map_err(Error::from_sqlite)?;
             let id = db.connection().last_insert_rowid();
@@ -111,15 +110,14 @@ pub(crate) fn save_table<M: Model>(db: &Db, obj: &mut M, force_insert: bool) -> 
         }),
         Some(pk) => {
             if !force_insert {
-                let updated = match crate::sqlcache::update(meta) {
-                    Some(sql) => {
-                        let mut stmt = db.prepare(sql)?;
+                let updated = match db.prepare_update(meta)? {
+                    Some(mut stmt) => {
                         let next = obj.__bind_local(&mut stmt, 1, false)?;
                         stmt.raw_bind_parameter(next, &pk)?;
                         stmt.raw_execute().map_err(Error::from_sqlite)? > 0
                     }
                     None => {
-                        let mut stmt = db.prepare(crate::sqlcache::exists(meta))?;
+                        let mut stmt = db.prepare_exists(meta)?;
                         stmt.raw_bind_parameter(1, &pk)?;
                         let mut rows = stmt.raw_query();
                         rows.next().map_err(Error::from_sqlite)?.is_some()
@@ -129,8 +127,7 @@ pub(crate) fn save_table<M: Model>(db: &Db, obj: &mut M, force_insert: bool) -> 
                     return Ok(false);
                 }
             }
-            let sql = crate::sqlcache::insert(meta, true);
-            let mut stmt = db.prepare(sql)?;
+            let mut stmt = db.prepare_insert(meta, true)?;
             obj.__bind_local(&mut stmt, 1, true)?;
             stmt.raw_execute().map_err(Error::from_sqlite)?;
             Ok(true)

@@ -1,137 +1,132 @@
-//! SQL text that depends only on a model, built once and kept in its metadata,
-//! so hot paths (get by key, insert, update, reverse lookup) never format SQL.
+//! Statement texts that depend only on a model (or relation) and the
+//! dialect, rendered once per handle and kept on the [`Db`]: hot paths (get
+//! by key, insert, update, reverse lookup) never render twice.
 
-use std::fmt::Write;
-use std::sync::OnceLock;
+use std::collections::HashMap;
 
-use crate::meta::{FieldMeta, ModelMeta, RelationMeta};
+use rusqlite::CachedStatement;
+
+use crate::db::{Db, KeyState};
+use crate::error::{Error, Result};
+use crate::meta::{FieldMeta, ModelMeta};
 use crate::query::Spec;
-use crate::render::quote;
+use crate::sql::{self, Statement};
 
-/// Per-model SQL, filled on first use.
-#[derive(Debug, Default)]
-pub struct SqlCache {
-    get_by_pk: OnceLock<String>,
-    insert_with_pk: OnceLock<String>,
-    insert_auto: OnceLock<String>,
-    update: OnceLock<String>,
-    exists: OnceLock<String>,
+/// Which model statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    GetByPk,
+    InsertAuto,
+    InsertWithPk,
+    Update,
+    Exists,
+    Reverse,
 }
 
-impl SqlCache {
-    /// An empty cache (used in the derive's `static`).
-    pub const fn new() -> SqlCache {
-        SqlCache {
-            get_by_pk: OnceLock::new(),
-            insert_with_pk: OnceLock::new(),
-            insert_auto: OnceLock::new(),
-            update: OnceLock::new(),
-            exists: OnceLock::new(),
+/// The rendered texts of one handle, by kind and model (or relation field)
+/// address; `None` is a statement that does not exist for the model (an
+/// UPDATE of a table with no column besides its key).
+#[derive(Default)]
+pub(crate) struct Texts {
+    map: HashMap<(Kind, usize), Option<Box<str>>, KeyState>,
+}
+
+fn addr<T>(t: &'static T) -> usize {
+    t as *const T as usize
+}
+
+impl Db {
+    /// Prepares the statement `kind` of the model or field at `key`,
+    /// rendering it with `build` on first use.
+    fn prepare_text(
+        &self,
+        kind: Kind,
+        key: usize,
+        build: impl FnOnce() -> Result<Option<Statement>>,
+    ) -> Result<Option<CachedStatement<'_>>> {
+        {
+            let texts = self.texts.borrow();
+            if let Some(text) = texts.map.get(&(kind, key)) {
+                return match text {
+                    Some(t) => self.prepare(t).map(Some),
+                    None => Ok(None),
+                };
+            }
         }
+        let text = match build()? {
+            Some(stmt) => Some(
+                sql::render(self.dialect, &stmt)
+                    .map_err(|sql::Unwritable(e)| Error::Usage(e))?
+                    .0
+                    .into_boxed_str(),
+            ),
+            None => None,
+        };
+        let stmt = match &text {
+            Some(t) => Some(self.prepare(t)?),
+            None => None,
+        };
+        self.texts.borrow_mut().map.insert((kind, key), text);
+        Ok(stmt)
     }
-}
 
-/// `SELECT <all columns, ancestors joined> WHERE pk = ?` (no LIMIT: the key is unique).
-pub(crate) fn get_by_pk(m: &'static ModelMeta) -> &'static str {
-    m.sql.get_by_pk.get_or_init(|| {
-        let pk = m.pk_field();
-        let sel =
-            // Cannot panic: with no filter, order or relation there is no
-            // name to resolve, the only way `select` fails.
-            crate::render::select(m, &Spec::default()).expect("a plain select always renders");
-        format!(
-            "{} WHERE {}.{} = ?",
-            sel.sql,
-            quote(m.table),
-            quote(pk.column)
-        )
-    })
-}
+    /// `SELECT <all columns, ancestors joined> WHERE pk = ?`.
+    pub(crate) fn prepare_get_by_pk(&self, m: &'static ModelMeta) -> Result<CachedStatement<'_>> {
+        self.prepare_text(Kind::GetByPk, addr(m), || {
+            let (sel, _) = crate::render::select_tree(m, &Spec::default())?;
+            Ok(Some(sql::model::select_where(
+                sel,
+                m.table,
+                m.pk_field().column,
+            )))
+        })?
+        .ok_or_else(|| Error::Usage("no statement".into()))
+    }
 
-/// `SELECT <columns> FROM <source> WHERE <fk> = ?` for a reverse accessor.
-pub(crate) fn reverse_lookup(
-    source: &'static ModelMeta,
-    field: &FieldMeta,
-    rel: &'static RelationMeta,
-) -> &'static str {
-    rel.reverse_sql.get_or_init(|| {
-        let sel =
-            // Cannot panic, as in `get_by_pk`.
-            crate::render::select(source, &Spec::default()).expect("a plain select always renders");
-        format!(
-            "{} WHERE {}.{} = ?",
-            sel.sql,
-            quote(source.table),
-            quote(field.column)
-        )
-    })
-}
+    /// `SELECT <columns> FROM <source> WHERE <fk> = ?` for a reverse accessor.
+    pub(crate) fn prepare_reverse(
+        &self,
+        source: &'static ModelMeta,
+        field: &'static FieldMeta,
+    ) -> Result<CachedStatement<'_>> {
+        self.prepare_text(Kind::Reverse, addr(field), || {
+            let (sel, _) = crate::render::select_tree(source, &Spec::default())?;
+            Ok(Some(sql::model::select_where(
+                sel,
+                source.table,
+                field.column,
+            )))
+        })?
+        .ok_or_else(|| Error::Usage("no statement".into()))
+    }
 
-fn columns(m: &ModelMeta, with_pk: bool) -> Vec<&'static FieldMeta> {
-    let fields: &'static [FieldMeta] = m.fields;
-    fields
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| with_pk || *i != m.pk)
-        .map(|(_, f)| f)
-        .collect()
-}
+    /// `INSERT INTO t (cols) VALUES (?...)`, with or without the primary key.
+    pub(crate) fn prepare_insert(
+        &self,
+        m: &'static ModelMeta,
+        with_pk: bool,
+    ) -> Result<CachedStatement<'_>> {
+        let kind = if with_pk {
+            Kind::InsertWithPk
+        } else {
+            Kind::InsertAuto
+        };
+        self.prepare_text(kind, addr(m), || Ok(Some(sql::model::insert(m, with_pk))))?
+            .ok_or_else(|| Error::Usage("no statement".into()))
+    }
 
-/// `INSERT INTO t (cols) VALUES (?...)`, with or without the primary key.
-pub(crate) fn insert(m: &'static ModelMeta, with_pk: bool) -> &'static str {
-    let cell = if with_pk {
-        &m.sql.insert_with_pk
-    } else {
-        &m.sql.insert_auto
-    };
-    cell.get_or_init(|| {
-        let cols = columns(m, with_pk);
-        if cols.is_empty() {
-            return format!("INSERT INTO {} DEFAULT VALUES", quote(m.table));
-        }
-        let mut s = format!("INSERT INTO {} (", quote(m.table));
-        for (i, f) in cols.iter().enumerate() {
-            if i > 0 {
-                s.push_str(", ");
-            }
-            s.push_str(&quote(f.column));
-        }
-        s.push_str(") VALUES (");
-        for i in 0..cols.len() {
-            s.push_str(if i == 0 { "?" } else { ", ?" });
-        }
-        s.push(')');
-        s
-    })
-}
+    /// `UPDATE t SET c = ?... WHERE pk = ?`; `None` when the table has no
+    /// column besides the key.
+    pub(crate) fn prepare_update(
+        &self,
+        m: &'static ModelMeta,
+    ) -> Result<Option<CachedStatement<'_>>> {
+        self.prepare_text(Kind::Update, addr(m), || Ok(sql::model::update(m)))
+    }
 
-/// `UPDATE t SET c = ?... WHERE pk = ?`; `None` when the table has no column besides the key.
-pub(crate) fn update(m: &'static ModelMeta) -> Option<&'static str> {
-    let s = m.sql.update.get_or_init(|| {
-        let cols = columns(m, false);
-        if cols.is_empty() {
-            return String::new();
-        }
-        let mut s = format!("UPDATE {} SET ", quote(m.table));
-        for (i, f) in cols.iter().enumerate() {
-            if i > 0 {
-                s.push_str(", ");
-            }
-            let _ = write!(s, "{} = ?", quote(f.column));
-        }
-        let _ = write!(s, " WHERE {} = ?", quote(m.pk_field().column));
-        s
-    });
-    (!s.is_empty()).then_some(s.as_str())
-}
-
-/// `SELECT 1 FROM t WHERE pk = ?`.
-pub(crate) fn exists(m: &'static ModelMeta) -> &'static str {
-    m.sql.exists.get_or_init(|| {
-        format!(
-            "SELECT 1 AS \"a\" FROM {} WHERE {} = ?",
-            quote(m.table),
-            quote(m.pk_field().column)
-        )
-    })
+    /// `SELECT 1 FROM t WHERE pk = ?`.
+    pub(crate) fn prepare_exists(&self, m: &'static ModelMeta) -> Result<CachedStatement<'_>> {
+        self.prepare_text(Kind::Exists, addr(m), || Ok(Some(sql::model::exists(m))))?
+            .ok_or_else(|| Error::Usage("no statement".into()))
+    }
 }

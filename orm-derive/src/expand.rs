@@ -414,7 +414,6 @@ pub fn expand(m: &Model) -> TokenStream {
                 pk: #pk_index,
                 parent: #parent_meta,
                 load: ::orm_core::__private::load_dyn::<#ident>,
-                sql: ::orm_core::__private::SqlCache::new(),
             };
 
             fn __orm_meta() -> &'static ::orm_core::__private::ModelMeta {
@@ -575,7 +574,6 @@ fn relation_static(m: &Model, f: &Field, rel: &Relation, name: &Ident, i: usize)
             auto_created: #auto_created,
             db_constraint: #db_constraint,
             limit_choices_to: #limit,
-            reverse_sql: ::orm_core::__private::OnceLock::new(),
         };
     }
 }
@@ -662,7 +660,6 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
                 pk: 0,
                 parent: ::core::option::Option::None,
                 load: ::orm_core::__private::load_dyn::<#ident>,
-                sql: ::orm_core::__private::SqlCache::new(),
             };
 
             #[automatically_derived]

@@ -29,6 +29,8 @@ pub(crate) enum Expr {
     Col(Option<Ident>, Ident),
     /// A bound value.
     Param(Value),
+    /// A placeholder bound by the caller when the statement runs.
+    Slot,
     /// An integer literal.
     Int(i64),
     /// `NULL`.
@@ -579,6 +581,7 @@ impl Writer<'_> {
                 self.ident(column);
             }
             Expr::Param(v) => self.bind(v.clone()),
+            Expr::Slot => self.slot(),
             Expr::Int(n) => self.int(*n),
             Expr::Null => self.push("NULL"),
             Expr::False => self.push("0 = 1"),

@@ -5,6 +5,7 @@
 
 pub(crate) mod ast;
 pub(crate) mod dialect;
+pub(crate) mod model;
 pub(crate) mod writer;
 
 pub(crate) use ast::*;

@@ -11,6 +11,8 @@ pub(crate) struct Writer<'d> {
     pub(crate) sql: String,
     pub(crate) params: Vec<Value>,
     pub(crate) dialect: &'d dyn Dialect,
+    /// Placeholders written so far (bound values and slots).
+    placeholders: usize,
 }
 
 impl<'d> Writer<'d> {
@@ -19,6 +21,7 @@ impl<'d> Writer<'d> {
             sql: String::with_capacity(128),
             params: Vec::new(),
             dialect,
+            placeholders: 0,
         }
     }
 
@@ -46,7 +49,15 @@ impl<'d> Writer<'d> {
     #[inline]
     pub(crate) fn bind(&mut self, v: Value) {
         self.params.push(v);
-        self.dialect.placeholder(&mut self.sql, self.params.len());
+        self.slot();
+    }
+
+    /// Appends a placeholder whose value the caller binds when it runs the
+    /// statement (statements prepared once and run with each row's values).
+    #[inline]
+    pub(crate) fn slot(&mut self) {
+        self.placeholders += 1;
+        self.dialect.placeholder(&mut self.sql, self.placeholders);
     }
 
     /// Appends an integer literal (LIMIT/OFFSET: a bound LIMIT makes SQLite
