@@ -275,6 +275,98 @@ pub struct Card {
     pub account: OneToOne<Account>,
 }
 
+/// Django's RESTRICT example again, with the song's artist nullable: a song
+/// with no artist is never cascaded, so its RESTRICT key always blocks.
+pub mod nullkey {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey")]
+    pub struct Artist {
+        pub id: Option<i64>,
+        #[field(max_length = 20)]
+        pub name: String,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey")]
+    pub struct Album {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub artist: OneToOne<Artist>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey")]
+    pub struct Song {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub artist: Option<OneToOne<Artist>>,
+        #[one_to_one(on_delete = "restrict")]
+        pub album: OneToOne<Album>,
+    }
+
+    /// A label with no code is referenced by no `to_field` key.
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey")]
+    pub struct Label {
+        pub id: Option<i64>,
+        #[field(unique)]
+        pub code: Option<i64>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey")]
+    pub struct Release {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub label: OneToOne<Label>,
+    }
+
+    /// CASCADE through the label's code, RESTRICT on a release.
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey")]
+    pub struct Track {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade", to_field = "code")]
+        pub label: OneToOne<Label>,
+        #[one_to_one(on_delete = "restrict")]
+        pub release: OneToOne<Release>,
+    }
+}
+
+/// The same, with no database constraint behind the RESTRICT key: only the
+/// collector stands between the delete and a song pointing at no album.
+pub mod nullkey_loose {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey_loose")]
+    pub struct Artist {
+        pub id: Option<i64>,
+        #[field(max_length = 20)]
+        pub name: String,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey_loose")]
+    pub struct Album {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub artist: OneToOne<Artist>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey_loose")]
+    pub struct Song {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub artist: Option<OneToOne<Artist>>,
+        #[one_to_one(on_delete = "restrict", db_constraint = false)]
+        pub album: OneToOne<Album>,
+    }
+}
+
 // ----------------------------------------------------------------- helpers
 
 fn db() -> Result<Db> {
@@ -800,6 +892,139 @@ fn restrict_by_query_resolved_against_the_whole_delete() -> Result<()> {
         deleted.to_string(),
         r#"(7, {"music.Song": 2, "music.Album": 2, "music.Artist": 3})"#
     );
+    Ok(())
+}
+
+/// The nullable-artist music models: a1, a2; al1 (a1), al2 (a2); s1 (no
+/// artist, al1), s2 (a2, al2). Deleting both artists cascades to both albums
+/// and to s2; s1 is not deleted, so its RESTRICT key on al1 blocks.
+macro_rules! restrict_through_a_null_key {
+    ($m:ident) => {{
+        use $m::{Album, Artist, Song};
+        let db = db()?;
+        let artists: Vec<Artist> = ["a1", "a2"]
+            .iter()
+            .map(|n| {
+                Artist {
+                    id: None,
+                    name: n.to_string(),
+                }
+                .create(&db)
+            })
+            .collect::<Result<_>>()?;
+        let albums: Vec<Album> = artists
+            .iter()
+            .map(|a| {
+                Album {
+                    id: None,
+                    artist: OneToOne::to(a),
+                }
+                .create(&db)
+            })
+            .collect::<Result<_>>()?;
+        let s1 = Song {
+            id: None,
+            artist: None,
+            album: OneToOne::to(&albums[0]),
+        }
+        .create(&db)?;
+        Song {
+            id: None,
+            artist: Some(OneToOne::to(&artists[1])),
+            album: OneToOne::to(&albums[1]),
+        }
+        .create(&db)?;
+        let label = format!("{}.Song", stringify!($m));
+
+        for err in [
+            artists[0].clone().delete(&db).unwrap_err(),
+            Artist::objects().delete(&db).unwrap_err(),
+        ] {
+            assert_eq!(
+                err.to_string(),
+                "Cannot delete some instances of model 'Artist' because they are referenced through restricted foreign keys: 'Song.album'."
+            );
+            match &err {
+                Error::Restricted {
+                    model,
+                    keys,
+                    objects,
+                } => {
+                    assert_eq!(*model, "Artist");
+                    assert_eq!(keys, &["Song.album"]);
+                    assert_eq!(objects, &[blocker(&label, s1.id.unwrap(), "Song.album")]);
+                }
+                other => panic!("expected Restricted, got {other:?}"),
+            }
+            assert_eq!(Artist::objects().count(&db)?, 2, "nothing deleted");
+            assert_eq!(Album::objects().count(&db)?, 2, "nothing deleted");
+            assert_eq!(Song::objects().count(&db)?, 2, "nothing deleted");
+        }
+
+        // Deleting the song first lifts the restriction.
+        Song::objects().filter(Q::kw("id", s1.id)).delete(&db)?;
+        let deleted = Artist::objects().delete(&db)?;
+        assert_eq!(deleted.total, 5, "{deleted}");
+        Ok(())
+    }};
+}
+
+#[test]
+fn restrict_through_a_null_cascade_key_refuses() -> Result<()> {
+    restrict_through_a_null_key!(nullkey)
+}
+
+#[test]
+fn restrict_through_a_null_cascade_key_refuses_without_a_constraint() -> Result<()> {
+    restrict_through_a_null_key!(nullkey_loose)
+}
+
+#[test]
+fn restrict_through_a_to_field_of_a_deleted_row_with_no_code_refuses() -> Result<()> {
+    // l1 (no code) <- r1 <- t (RESTRICT); t's label is l2, by code. Deleting
+    // l1 does not cascade to t: "is t deleted" compares t's code with the
+    // codes of the deleted labels, a NULL, and must still read as "no".
+    use nullkey::{Label, Release, Track};
+    let db = db()?;
+    let mut l1 = Label {
+        id: None,
+        code: None,
+    }
+    .create(&db)?;
+    let l2 = Label {
+        id: None,
+        code: Some(2),
+    }
+    .create(&db)?;
+    let r1 = Release {
+        id: None,
+        label: OneToOne::to(&l1),
+    }
+    .create(&db)?;
+    let t = Track {
+        id: None,
+        label: OneToOne::to(&l2),
+        release: OneToOne::to(&r1),
+    }
+    .create(&db)?;
+    match l1.delete(&db).unwrap_err() {
+        Error::Restricted {
+            model,
+            keys,
+            objects,
+        } => {
+            assert_eq!(model, "Label");
+            assert_eq!(keys, ["Track.release"]);
+            assert_eq!(
+                objects,
+                [blocker("nullkey.Track", t.id.unwrap(), "Track.release")]
+            );
+        }
+        other => panic!("expected Restricted, got {other:?}"),
+    }
+    assert_eq!(Label::objects().count(&db)?, 2, "nothing deleted");
+    assert_eq!(Release::objects().count(&db)?, 1, "nothing deleted");
+    assert_eq!(Track::objects().count(&db)?, 1, "nothing deleted");
     Ok(())
 }
 

@@ -1334,6 +1334,12 @@ impl<'c> Plan<'c> {
 
     /// One SELECT per RESTRICT relation: the rows pointing at deleted rows
     /// that are not deleted themselves.
+    ///
+    /// "Deleted" is a membership test on the row's own keys (`fk IN (...)`),
+    /// which is NULL, not false, for a NULL key (a nullable CASCADE that
+    /// points nowhere) or against a `to_field` subquery yielding a NULL:
+    /// `NOT (NULL)` would drop the row from the check, so the test is
+    /// `IS NOT TRUE`.
     fn render_restrict(&self) -> Vec<(ReverseRelation, Sql)> {
         let mut out = Vec::new();
         for (rel, rules) in Self::by_relation(&self.c.restrict) {
@@ -1346,7 +1352,7 @@ impl<'c> Plan<'c> {
             let mut s = Sql::new(format!("SELECT {pk} FROM {} WHERE ", quote(s_table.table)));
             s.append(&m);
             if let Some(deleted) = self.cond(&pk, &[KeySet::all(s_table)], Some(s_table)) {
-                s.push(" AND NOT (").append(&deleted).push(")");
+                s.push(" AND (").append(&deleted).push(") IS NOT TRUE");
             }
             out.push((rel, s));
         }
