@@ -367,6 +367,61 @@ pub mod nullkey_loose {
     }
 }
 
+/// `keep_parents` with a CASCADE cycle back to the child, and a grandchild.
+pub mod keepcycle {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "keepcycle")]
+    pub struct Base {
+        pub id: Option<i64>,
+        #[field(max_length = 20)]
+        pub name: String,
+    }
+
+    /// A child whose `back` cascades from the `Tail` that cascades from it.
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "keepcycle")]
+    pub struct Kid {
+        #[parent]
+        pub base: Base,
+        #[one_to_one(on_delete = "cascade", related_name = "back_of")]
+        pub back: Option<OneToOne<Tail>>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "keepcycle")]
+    pub struct Tail {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub kid: OneToOne<Kid>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "keepcycle")]
+    pub struct Grand {
+        #[parent]
+        pub kid: Kid,
+    }
+
+    /// PROTECT and CASCADE pointing at the parent table.
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "keepcycle")]
+    pub struct Guard {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "protect")]
+        pub base: OneToOne<Base>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "keepcycle")]
+    pub struct Note {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub base: OneToOne<Base>,
+    }
+}
+
 // ----------------------------------------------------------------- helpers
 
 fn db() -> Result<Db> {
@@ -1378,6 +1433,49 @@ fn keep_parents_deletes_the_child_row_only() -> Result<()> {
         deleted.to_string(),
         r#"(3, {"mti.Tagged": 1, "mti.Child": 1, "mti.Base": 1})"#
     );
+    Ok(())
+}
+
+#[test]
+fn keep_parents_holds_when_a_cascade_comes_back_to_the_child() -> Result<()> {
+    // k -> t (Tail.kid CASCADE) -> k (Kid.back CASCADE). Django collects k
+    // once, as the root: its parent row stays, and so do the rows pointing
+    // at it (the guard does not block, the note is not cascaded).
+    use keepcycle::{Base, Guard, Kid, Note, Tail};
+    let db = db()?;
+    let mut k = Kid {
+        base: Base {
+            id: None,
+            name: "k".into(),
+        },
+        back: None,
+    }
+    .create(&db)?;
+    let t = Tail {
+        id: None,
+        kid: OneToOne::to(&k),
+    }
+    .create(&db)?;
+    k.back = Some(OneToOne::to(&t));
+    k.save(&db)?;
+    let id = k.base.id.unwrap();
+    Guard {
+        id: None,
+        base: OneToOne::from_key(id),
+    }
+    .create(&db)?;
+    Note {
+        id: None,
+        base: OneToOne::from_key(id),
+    }
+    .create(&db)?;
+    let deleted = k.delete_keep_parents(&db)?;
+    assert_eq!(deleted.total, 2, "{deleted}");
+    assert_eq!(deleted.count("keepcycle.Kid"), 1, "{deleted}");
+    assert_eq!(deleted.count("keepcycle.Tail"), 1, "{deleted}");
+    assert!(Base::objects().filter(Q::kw("id", id)).exists(&db)?);
+    assert_eq!(Guard::objects().count(&db)?, 1);
+    assert_eq!(Note::objects().count(&db)?, 1);
     Ok(())
 }
 

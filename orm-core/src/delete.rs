@@ -175,6 +175,13 @@ struct Comp {
     kind: u8,
     tag: u32,
     atoms: Vec<Atom>,
+    /// Leaves the root keys out, in a delete that keeps the roots' parents:
+    /// an OWN or UP component of the root table or of a child table. Django
+    /// collects a row once, so a root row, or a child row already taken
+    /// along through the parent link, reached again (a CASCADE cycle, the
+    /// parent row of a child) does not take its parent rows along, and the
+    /// relations pointing at those are not applied.
+    minus_root: bool,
 }
 
 /// A key source; each renders as a condition on a key column, or as a SELECT of keys.
@@ -300,6 +307,8 @@ struct Rule {
 struct Collector {
     top: &'static ModelMeta,
     keep_parents: bool,
+    /// The root keys, with `keep_parents` (an instance delete).
+    kept: Vec<Value>,
     comps: Vec<Comp>,
     /// The relations met at the root level, in order; a component's tag
     /// `i + 1` names the one it was reached through.
@@ -317,9 +326,14 @@ fn addr(m: &ModelMeta) -> usize {
 
 impl Collector {
     fn collect(model: &'static ModelMeta, root: Atom, keep_parents: bool) -> Collector {
+        let kept = match &root {
+            Atom::Values(keys) if keep_parents => keys.clone(),
+            _ => Vec::new(),
+        };
         let mut c = Collector {
             top: model,
             keep_parents,
+            kept,
             comps: Vec::new(),
             tops: Vec::new(),
             related_done: HashSet::new(),
@@ -348,6 +362,9 @@ impl Collector {
             kind,
             tag,
             atoms: vec![atom],
+            minus_root: !self.kept.is_empty()
+                && kind & (OWN | UP) != 0
+                && table.chain().any(|a| a.is(self.top)),
         });
         self.visit(table, kind, tag);
     }
@@ -1039,6 +1056,7 @@ impl<'c> Plan<'c> {
             }
             let table = self.c.comps[i].table;
             let inline = scope.is_some_and(|s| s.is(table));
+            let mut own = Vec::new();
             for a in self.live_atoms(i) {
                 let part = match a {
                     Atom::Values(keys) => Some(in_values(col, keys)),
@@ -1063,10 +1081,67 @@ impl<'c> Plan<'c> {
                     }),
                     Atom::Up(from) => self.cond(col, &[*from], scope),
                 };
-                parts.extend(part);
+                own.extend(part);
+            }
+            match (Sql::any_of(own), self.minus_root(i, col)) {
+                (Some(c), Some(minus)) => {
+                    let mut s = Sql::new("(");
+                    s.append(&c).push(" AND ").append(&minus).push(")");
+                    parts.push(s);
+                }
+                (c, _) => parts.extend(c),
             }
         }
         Sql::any_of(parts)
+    }
+
+    /// `col NOT IN (<root keys>)` when component `i` leaves the root keys
+    /// out (see `Comp::minus_root`). Keys are never NULL.
+    fn minus_root(&self, i: usize, col: &str) -> Option<Sql> {
+        if !self.c.comps[i].minus_root {
+            return None;
+        }
+        let mut s = Sql::new(format!("{col} NOT IN ("));
+        for (j, k) in self.c.kept.iter().enumerate() {
+            if j > 0 {
+                s.push(", ");
+            }
+            s.bind(k.clone());
+        }
+        s.push(")");
+        Some(s)
+    }
+
+    /// The SELECTs yielding component `i`'s keys: the stored keys, or its
+    /// atoms', the root keys left out where the component says so.
+    fn comp_selects(&self, i: usize, out: &mut Vec<Sql>) {
+        if self.mat[i] {
+            out.push(self.stored(i));
+            return;
+        }
+        let mut selects = Vec::new();
+        for a in self.live_atoms(i) {
+            self.atom_selects(self.c.comps[i].table, a, &mut selects);
+        }
+        out.extend(self.selects_minus_root(i, selects));
+    }
+
+    /// Filters SELECTs of component `i`'s keys by `minus_root`: the first
+    /// SELECT of a compound names its column, hence the empty `"k"` one.
+    fn selects_minus_root(&self, i: usize, selects: Vec<Sql>) -> Vec<Sql> {
+        let k = quote("k");
+        match self.minus_root(i, &k) {
+            Some(minus) if !selects.is_empty() => {
+                let mut s = Sql::new(format!(
+                    "SELECT {k} FROM (SELECT NULL AS {k} WHERE 0 UNION ALL "
+                ));
+                s.append(&Sql::union(&selects))
+                    .push(") WHERE ")
+                    .append(&minus);
+                vec![s]
+            }
+            _ => selects,
+        }
     }
 
     /// The condition "`rel`'s column points at a key of `from`", on the
@@ -1116,13 +1191,7 @@ impl<'c> Plan<'c> {
             }
             Atom::Up(from) => {
                 for i in self.members(&[*from]) {
-                    if self.mat[i] {
-                        out.push(self.stored(i));
-                    } else {
-                        for b in self.live_atoms(i) {
-                            self.atom_selects(self.c.comps[i].table, b, out);
-                        }
-                    }
+                    self.comp_selects(i, out);
                 }
             }
         }
@@ -1142,6 +1211,11 @@ impl<'c> Plan<'c> {
         for a in self.live_atoms(i) {
             match a {
                 Atom::Values(keys) => {
+                    // (Only a root component holds values.)
+                    let keys: Vec<&Value> = keys
+                        .iter()
+                        .filter(|k| !(self.c.comps[i].minus_root && self.c.kept.contains(k)))
+                        .collect();
                     for chunk in keys.chunks(VALUES_PER_INSERT) {
                         let mut s = Sql::new(format!("{head}VALUES "));
                         for (j, k) in chunk.iter().enumerate() {
@@ -1151,7 +1225,7 @@ impl<'c> Plan<'c> {
                             s.push("(")
                                 .bind(n.clone())
                                 .push(", ")
-                                .bind(k.clone())
+                                .bind((*k).clone())
                                 .push(")");
                         }
                         out.push(s);
@@ -1160,6 +1234,7 @@ impl<'c> Plan<'c> {
                 a => self.atom_selects(self.c.comps[i].table, a, &mut selects),
             }
         }
+        let selects = self.selects_minus_root(i, selects);
         if !selects.is_empty() {
             let mut s = Sql::new(head);
             s.push("SELECT ").bind(n).push(", * FROM (");
@@ -1183,6 +1258,7 @@ impl<'c> Plan<'c> {
             for a in self.live_atoms(i) {
                 self.atom_selects(self.c.comps[i].table, a, &mut selects);
             }
+            let selects = self.selects_minus_root(i, selects);
             if !selects.is_empty() {
                 let mut s = Sql::new("SELECT ");
                 s.bind(self.n(i))
@@ -1206,16 +1282,18 @@ impl<'c> Plan<'c> {
                     }
                     let mut s = Sql::new("SELECT ");
                     s.bind(self.n(i));
+                    // The column of the keys this term yields.
+                    let key = match rel {
+                        None => rk.clone(),
+                        Some(rel) => qcol("src", rel.source.pk_field().column),
+                    };
                     match rel {
                         None => {
                             s.push(&format!(", {rk} FROM {r}"));
                         }
                         Some(rel) => {
                             let src = rel.source;
-                            s.push(&format!(
-                                ", {} FROM {r} ",
-                                qcol("src", src.pk_field().column)
-                            ));
+                            s.push(&format!(", {key} FROM {r} "));
                             let fcol = qcol("src", rel.field.column);
                             match to_field(rel) {
                                 Some(tf) => s.push(&format!(
@@ -1236,6 +1314,9 @@ impl<'c> Plan<'c> {
                         }
                     }
                     s.push(&format!(" WHERE {rn} = ")).bind(self.n(m));
+                    if let Some(minus) = self.minus_root(i, &key) {
+                        s.push(" AND ").append(&minus);
+                    }
                     terms.push(s);
                 }
             }
