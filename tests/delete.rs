@@ -1480,6 +1480,46 @@ fn keep_parents_holds_when_a_cascade_comes_back_to_the_child() -> Result<()> {
 }
 
 #[test]
+fn keep_parents_with_a_grandchild_leaves_the_kept_parent_row_alone() -> Result<()> {
+    // The grandchild goes with the child, through its parent link; the base
+    // row stays, so the keys pointing at it neither block nor cascade.
+    // (Django re-applies the base's relations from the grandchild, which
+    // would raise ProtectedError here and delete the note.)
+    use keepcycle::{Base, Grand, Guard, Kid, Note};
+    let db = db()?;
+    let g = Grand {
+        kid: Kid {
+            base: Base {
+                id: None,
+                name: "g".into(),
+            },
+            back: None,
+        },
+    }
+    .create(&db)?;
+    let id = g.kid.base.id.unwrap();
+    Guard {
+        id: None,
+        base: OneToOne::from_key(id),
+    }
+    .create(&db)?;
+    Note {
+        id: None,
+        base: OneToOne::from_key(id),
+    }
+    .create(&db)?;
+    let deleted = Kid::get(&db, id)?.delete_keep_parents(&db)?;
+    assert_eq!(
+        deleted.to_string(),
+        r#"(2, {"keepcycle.Grand": 1, "keepcycle.Kid": 1})"#
+    );
+    assert!(Base::objects().filter(Q::kw("id", id)).exists(&db)?);
+    assert_eq!(Guard::objects().count(&db)?, 1);
+    assert_eq!(Note::objects().count(&db)?, 1);
+    Ok(())
+}
+
+#[test]
 fn query_on_a_child_filtering_a_parent_field_deletes_both_tables() -> Result<()> {
     // The key query reads the parent table, which is deleted too: the keys
     // are materialized first.

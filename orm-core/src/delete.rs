@@ -388,19 +388,23 @@ impl Collector {
             // rows of a LINKED component are its parent's rows, whose relations
             // the parent handles. Django checks PROTECT again from the child,
             // which only shows when the parent is a root row: the blocker is
-            // then reported under the parent link's key too.
+            // then reported under the parent link's key too. Not above a
+            // root whose parents are kept: those rows stay, and so do the
+            // rows pointing at them (Django re-applies their relations from
+            // the grandchild, to rows it does not delete).
             let linked_top = tag > 0 && {
                 let t = self.tops[tag as usize - 1];
                 t.rel.parent_link && t.source.is(table)
             };
             for ancestor in table.chain().skip(1) {
+                let kept = self.keep_parents && self.top.chain().skip(1).any(|a| a.is(ancestor));
                 for r in registry()
                     .reverse_of(ancestor)
                     .iter()
                     .filter(|r| !r.rel.parent_link)
                 {
                     let kinds = match r.rel.on_delete {
-                        OnDelete::Protect if linked_top => root | LINKED | OWN,
+                        OnDelete::Protect if linked_top && !kept => root | LINKED | OWN,
                         _ => root | OWN,
                     };
                     let from = KeySet {
