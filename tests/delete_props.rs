@@ -152,6 +152,10 @@ pub struct Sub {
     pub mid: Option<OneToOne<Mid>>,
     #[one_to_one(on_delete = "set_null")]
     pub leaf: Option<OneToOne<Leaf>>,
+    /// Back to a `Pin`, which cascades from a `Sub`: a cycle of CASCADEs
+    /// through a multi-table child.
+    #[one_to_one(on_delete = "cascade", related_name = "back_of")]
+    pub back: Option<OneToOne<Pin>>,
 }
 
 /// A sibling of `Sub`: a `Base` row can be both. Deleting one child deletes
@@ -248,7 +252,7 @@ const COLS: [&[&str]; MODELS] = [
     &["top", "leaf"],
     &["top", "song"],
     &["top"],
-    &["mid", "leaf"],
+    &["mid", "leaf", "back"],
     &["base", "sub"],
     &["top", "mid"],
     &["top"],
@@ -333,6 +337,7 @@ const RELS: &[RelSpec] = &[
     },
     rel(SUB, 0, MID, Rule::Cascade, true),
     rel(SUB, 1, LEAF, Rule::SetNull, true),
+    rel(SUB, 2, PIN, Rule::Cascade, true),
     rel(PIN, 0, BASE, Rule::Restrict, true),
     rel(PIN, 1, SUB, Rule::Cascade, true),
     RelSpec {
@@ -453,8 +458,9 @@ fn key_value(r: &RelSpec, id: i64, row: &[Option<i64>]) -> Option<i64> {
 }
 
 /// Fills the tables in model order (every required key points at an earlier
-/// model, or at the parent for `Sub`). A required key with no target left
-/// drops the row; keys of a one-to-one are distinct.
+/// model, or at the parent for a child; keys pointing at later models are
+/// filled last). A required key with no target left drops the row; keys of a
+/// one-to-one are distinct.
 fn generate(counts: &[u8], bytes: &mut Bytes<'_>) -> Data {
     let mut data: Data = vec![Table::new(); MODELS];
     for (m, &count) in counts.iter().enumerate() {
@@ -487,16 +493,9 @@ fn generate(counts: &[u8], bytes: &mut Bytes<'_>) -> Data {
             }
         }
         let mut keep = vec![true; ids.len()];
-        for r in RELS.iter().filter(|r| r.src == m) {
+        for r in RELS.iter().filter(|r| r.src == m && r.tgt <= m) {
             let Key::Col(c) = r.key else { continue };
-            // NULL odds out of 3: 0 never, 3 always; keys that block a
-            // delete are NULL more often, CASCADE keys less.
-            let (x, y) = (bytes.next() % 4, bytes.next() % 4);
-            let null_odds = match r.rule {
-                Rule::Protect | Rule::Restrict => x.max(y),
-                Rule::Cascade => x.min(y),
-                _ => x,
-            };
+            let null_odds = null_odds(r, bytes);
             let targets: Vec<i64> = if r.tgt == m {
                 ids.clone()
             } else {
@@ -555,14 +554,41 @@ fn generate(counts: &[u8], bytes: &mut Bytes<'_>) -> Data {
         }
         data[m] = table;
     }
+    // Keys pointing at a later model (all nullable), once every table is
+    // filled.
+    for r in RELS.iter().filter(|r| r.tgt > r.src) {
+        let Key::Col(c) = r.key else { unreachable!() };
+        assert!(r.null && r.to.is_none());
+        let null_odds = null_odds(r, bytes);
+        let mut avail: Vec<i64> = data[r.tgt].keys().copied().collect();
+        for row in data[r.src].values_mut() {
+            let pick = bytes.next();
+            if (bytes.next() % 3) < null_odds || avail.is_empty() {
+                continue;
+            }
+            row[c] = Some(avail.remove(usize::from(pick) % avail.len()));
+        }
+    }
     align(&mut data, bytes);
     data
+}
+
+/// The odds, out of 3, that a nullable key is NULL (0 never, 3 always): keys
+/// that block a delete are NULL more often, CASCADE keys less.
+fn null_odds(r: &RelSpec, bytes: &mut Bytes<'_>) -> u8 {
+    let (x, y) = (bytes.next() % 4, bytes.next() % 4);
+    match r.rule {
+        Rule::Protect | Rule::Restrict => x.max(y),
+        Rule::Cascade => x.min(y),
+        _ => x,
+    }
 }
 
 /// Points some keys of the diamonds at the same top row as the other path,
 /// which random picks rarely do: a Song's top at its Mid's top, a Leaf's
 /// RESTRICT at its Mid's top, a Tag's RESTRICT at the Mid of its top, a Pin's
-/// RESTRICT at its Sub's parent row. Keys stay distinct.
+/// RESTRICT at its Sub's parent row; and a Sub's `back` at the Pin that
+/// cascades from it (a cycle in the rows). Keys stay distinct.
 fn align(data: &mut Data, bytes: &mut Bytes<'_>) {
     let mid_top = |data: &Data, mid: Option<i64>| mid.and_then(|m| data[MID].get(&m)?[0]);
     let top_of_code = |data: &Data, code: Option<i64>| {
@@ -579,12 +605,19 @@ fn align(data: &mut Data, bytes: &mut Bytes<'_>) {
             .find(|(_, row)| row[0] == Some(top))
             .map(|(id, _)| *id)
     };
-    type Want<'f> = &'f dyn Fn(&Data, &[Option<i64>]) -> Option<i64>;
-    let plans: [(usize, usize, Want<'_>); 4] = [
-        (SONG, 0, &|d, row| mid_top(d, row[1])),
-        (LEAF, 1, &|d, row| mid_top(d, row[0])),
-        (TAG, 1, &|d, row| mid_of_top(d, top_of_code(d, row[0]))),
-        (PIN, 0, &|_, row| row[1]),
+    let pin_of_sub = |data: &Data, sub: i64| {
+        data[PIN]
+            .iter()
+            .find(|(_, row)| row[1] == Some(sub))
+            .map(|(id, _)| *id)
+    };
+    type Want<'f> = &'f dyn Fn(&Data, i64, &[Option<i64>]) -> Option<i64>;
+    let plans: [(usize, usize, Want<'_>); 5] = [
+        (SONG, 0, &|d, _, row| mid_top(d, row[1])),
+        (LEAF, 1, &|d, _, row| mid_top(d, row[0])),
+        (TAG, 1, &|d, _, row| mid_of_top(d, top_of_code(d, row[0]))),
+        (PIN, 0, &|_, _, row| row[1]),
+        (SUB, 2, &|d, id, _| pin_of_sub(d, id)),
     ];
     for (m, c, want) in plans {
         let ids: Vec<i64> = data[m].keys().copied().collect();
@@ -592,7 +625,7 @@ fn align(data: &mut Data, bytes: &mut Bytes<'_>) {
             if bytes.next().is_multiple_of(2) {
                 continue;
             }
-            let Some(v) = want(data, &data[m][&id]) else {
+            let Some(v) = want(data, id, &data[m][&id]) else {
                 continue;
             };
             if data[m].values().all(|row| row[c] != Some(v)) {
@@ -692,12 +725,18 @@ fn named(rows: &BTreeSet<RowId>) -> BTreeSet<(String, i64)> {
 /// along: Django's child handles the keys pointing at its ancestors, parent
 /// links excluded, so a sibling's row is left to the database.
 ///
-/// One difference: Django applies the rules of the keys pointing at a
-/// child's ancestors whenever it collects the child, even when an ancestor
-/// row is not deleted, as when the child is reached through the parent link
-/// of a root deleted with `keep_parents` (Django's `collect` of the already
-/// collected root does nothing, so the grandparent row stays). Here, and in
-/// the collector, only the keys pointing at deleted rows count.
+/// Django collects a row once, and how it first meets the row decides. Two
+/// differences follow, where Django's outcome is an accident of that:
+///
+/// * Django applies the rules of the keys pointing at a child's ancestors
+///   whenever it collects the child, even when an ancestor row is not
+///   deleted, as when the child is reached through the parent link of a
+///   root deleted with `keep_parents` (collecting the already collected
+///   root again does nothing, so the grandparent row stays). Here, and in
+///   the collector, only the keys pointing at deleted rows count.
+/// * A parent row first taken along by a child and later reached through a
+///   CASCADE is, for Django, already collected: the other children of that
+///   row stay. Here, and in the collector, the CASCADE takes them along.
 fn evaluate(data: &Data, roots: &BTreeSet<RowId>, keep_parents: bool) -> Outcome {
     let mut deleted: BTreeSet<RowId> = BTreeSet::new();
     // Rows collected with their relations: roots and CASCADE targets.
