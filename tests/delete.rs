@@ -274,6 +274,153 @@ pub struct Card {
     pub account: OneToOne<Account>,
 }
 
+/// Django's RESTRICT example again, with the song's artist nullable: a song
+/// with no artist is never cascaded, so its RESTRICT key always blocks.
+pub mod nullkey {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey")]
+    pub struct Artist {
+        pub id: Option<i64>,
+        #[field(max_length = 20)]
+        pub name: String,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey")]
+    pub struct Album {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub artist: OneToOne<Artist>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey")]
+    pub struct Song {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub artist: Option<OneToOne<Artist>>,
+        #[one_to_one(on_delete = "restrict")]
+        pub album: OneToOne<Album>,
+    }
+
+    /// A label with no code is referenced by no `to_field` key.
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey")]
+    pub struct Label {
+        pub id: Option<i64>,
+        #[field(unique)]
+        pub code: Option<i64>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey")]
+    pub struct Release {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub label: OneToOne<Label>,
+    }
+
+    /// CASCADE through the label's code, RESTRICT on a release.
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey")]
+    pub struct Track {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade", to_field = "code")]
+        pub label: OneToOne<Label>,
+        #[one_to_one(on_delete = "restrict")]
+        pub release: OneToOne<Release>,
+    }
+}
+
+/// The same, with no database constraint behind the RESTRICT key: only the
+/// collector stands between the delete and a song pointing at no album.
+pub mod nullkey_loose {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey_loose")]
+    pub struct Artist {
+        pub id: Option<i64>,
+        #[field(max_length = 20)]
+        pub name: String,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey_loose")]
+    pub struct Album {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub artist: OneToOne<Artist>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "nullkey_loose")]
+    pub struct Song {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub artist: Option<OneToOne<Artist>>,
+        #[one_to_one(on_delete = "restrict", db_constraint = false)]
+        pub album: OneToOne<Album>,
+    }
+}
+
+/// `keep_parents` with a CASCADE cycle back to the child, and a grandchild.
+pub mod keepcycle {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "keepcycle")]
+    pub struct Base {
+        pub id: Option<i64>,
+        #[field(max_length = 20)]
+        pub name: String,
+    }
+
+    /// A child whose `back` cascades from the `Tail` that cascades from it.
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "keepcycle")]
+    pub struct Kid {
+        #[parent]
+        pub base: Base,
+        #[one_to_one(on_delete = "cascade", related_name = "back_of")]
+        pub back: Option<OneToOne<Tail>>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "keepcycle")]
+    pub struct Tail {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub kid: OneToOne<Kid>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "keepcycle")]
+    pub struct Grand {
+        #[parent]
+        pub kid: Kid,
+    }
+
+    /// PROTECT and CASCADE pointing at the parent table.
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "keepcycle")]
+    pub struct Guard {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "protect")]
+        pub base: OneToOne<Base>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "keepcycle")]
+    pub struct Note {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub base: OneToOne<Base>,
+    }
+}
+
 // ----------------------------------------------------------------- helpers
 
 fn db() -> Result<Db> {
@@ -802,6 +949,139 @@ fn restrict_by_query_resolved_against_the_whole_delete() -> Result<()> {
     Ok(())
 }
 
+/// The nullable-artist music models: a1, a2; al1 (a1), al2 (a2); s1 (no
+/// artist, al1), s2 (a2, al2). Deleting both artists cascades to both albums
+/// and to s2; s1 is not deleted, so its RESTRICT key on al1 blocks.
+macro_rules! restrict_through_a_null_key {
+    ($m:ident) => {{
+        use $m::{Album, Artist, Song};
+        let db = db()?;
+        let artists: Vec<Artist> = ["a1", "a2"]
+            .iter()
+            .map(|n| {
+                Artist {
+                    id: None,
+                    name: n.to_string(),
+                }
+                .create(&db)
+            })
+            .collect::<Result<_>>()?;
+        let albums: Vec<Album> = artists
+            .iter()
+            .map(|a| {
+                Album {
+                    id: None,
+                    artist: OneToOne::to(a),
+                }
+                .create(&db)
+            })
+            .collect::<Result<_>>()?;
+        let s1 = Song {
+            id: None,
+            artist: None,
+            album: OneToOne::to(&albums[0]),
+        }
+        .create(&db)?;
+        Song {
+            id: None,
+            artist: Some(OneToOne::to(&artists[1])),
+            album: OneToOne::to(&albums[1]),
+        }
+        .create(&db)?;
+        let label = format!("{}.Song", stringify!($m));
+
+        for err in [
+            artists[0].clone().delete(&db).unwrap_err(),
+            Artist::objects().delete(&db).unwrap_err(),
+        ] {
+            assert_eq!(
+                err.to_string(),
+                "Cannot delete some instances of model 'Artist' because they are referenced through restricted foreign keys: 'Song.album'."
+            );
+            match &err {
+                Error::Restricted {
+                    model,
+                    keys,
+                    objects,
+                } => {
+                    assert_eq!(*model, "Artist");
+                    assert_eq!(keys, &["Song.album"]);
+                    assert_eq!(objects, &[blocker(&label, s1.id.unwrap(), "Song.album")]);
+                }
+                other => panic!("expected Restricted, got {other:?}"),
+            }
+            assert_eq!(Artist::objects().count(&db)?, 2, "nothing deleted");
+            assert_eq!(Album::objects().count(&db)?, 2, "nothing deleted");
+            assert_eq!(Song::objects().count(&db)?, 2, "nothing deleted");
+        }
+
+        // Deleting the song first lifts the restriction.
+        Song::objects().filter(Q::kw("id", s1.id)).delete(&db)?;
+        let deleted = Artist::objects().delete(&db)?;
+        assert_eq!(deleted.total, 5, "{deleted}");
+        Ok(())
+    }};
+}
+
+#[test]
+fn restrict_through_a_null_cascade_key_refuses() -> Result<()> {
+    restrict_through_a_null_key!(nullkey)
+}
+
+#[test]
+fn restrict_through_a_null_cascade_key_refuses_without_a_constraint() -> Result<()> {
+    restrict_through_a_null_key!(nullkey_loose)
+}
+
+#[test]
+fn restrict_through_a_to_field_of_a_deleted_row_with_no_code_refuses() -> Result<()> {
+    // l1 (no code) <- r1 <- t (RESTRICT); t's label is l2, by code. Deleting
+    // l1 does not cascade to t: "is t deleted" compares t's code with the
+    // codes of the deleted labels, a NULL, and must still read as "no".
+    use nullkey::{Label, Release, Track};
+    let db = db()?;
+    let mut l1 = Label {
+        id: None,
+        code: None,
+    }
+    .create(&db)?;
+    let l2 = Label {
+        id: None,
+        code: Some(2),
+    }
+    .create(&db)?;
+    let r1 = Release {
+        id: None,
+        label: OneToOne::to(&l1),
+    }
+    .create(&db)?;
+    let t = Track {
+        id: None,
+        label: OneToOne::to(&l2),
+        release: OneToOne::to(&r1),
+    }
+    .create(&db)?;
+    match l1.delete(&db).unwrap_err() {
+        Error::Restricted {
+            model,
+            keys,
+            objects,
+        } => {
+            assert_eq!(model, "Label");
+            assert_eq!(keys, ["Track.release"]);
+            assert_eq!(
+                objects,
+                [blocker("nullkey.Track", t.id.unwrap(), "Track.release")]
+            );
+        }
+        other => panic!("expected Restricted, got {other:?}"),
+    }
+    assert_eq!(Label::objects().count(&db)?, 2, "nothing deleted");
+    assert_eq!(Release::objects().count(&db)?, 1, "nothing deleted");
+    assert_eq!(Track::objects().count(&db)?, 1, "nothing deleted");
+    Ok(())
+}
+
 // ----------------------------------------------- SET_NULL, SET_DEFAULT, SET
 
 #[test]
@@ -1152,6 +1432,89 @@ fn keep_parents_deletes_the_child_row_only() -> Result<()> {
         deleted.to_string(),
         r#"(3, {"mti.Tagged": 1, "mti.Child": 1, "mti.Base": 1})"#
     );
+    Ok(())
+}
+
+#[test]
+fn keep_parents_holds_when_a_cascade_comes_back_to_the_child() -> Result<()> {
+    // k -> t (Tail.kid CASCADE) -> k (Kid.back CASCADE). Django collects k
+    // once, as the root: its parent row stays, and so do the rows pointing
+    // at it (the guard does not block, the note is not cascaded).
+    use keepcycle::{Base, Guard, Kid, Note, Tail};
+    let db = db()?;
+    let mut k = Kid {
+        base: Base {
+            id: None,
+            name: "k".into(),
+        },
+        back: None,
+    }
+    .create(&db)?;
+    let t = Tail {
+        id: None,
+        kid: OneToOne::to(&k),
+    }
+    .create(&db)?;
+    k.back = Some(OneToOne::to(&t));
+    k.save(&db)?;
+    let id = k.base.id.unwrap();
+    Guard {
+        id: None,
+        base: OneToOne::from_key(id),
+    }
+    .create(&db)?;
+    Note {
+        id: None,
+        base: OneToOne::from_key(id),
+    }
+    .create(&db)?;
+    let deleted = k.delete_keep_parents(&db)?;
+    assert_eq!(deleted.total, 2, "{deleted}");
+    assert_eq!(deleted.count("keepcycle.Kid"), 1, "{deleted}");
+    assert_eq!(deleted.count("keepcycle.Tail"), 1, "{deleted}");
+    assert!(Base::objects().filter(Q::kw("id", id)).exists(&db)?);
+    assert_eq!(Guard::objects().count(&db)?, 1);
+    assert_eq!(Note::objects().count(&db)?, 1);
+    Ok(())
+}
+
+#[test]
+fn keep_parents_with_a_grandchild_leaves_the_kept_parent_row_alone() -> Result<()> {
+    // The grandchild goes with the child, through its parent link; the base
+    // row stays, so the keys pointing at it neither block nor cascade.
+    // (Django re-applies the base's relations from the grandchild, which
+    // would raise ProtectedError here and delete the note.)
+    use keepcycle::{Base, Grand, Guard, Kid, Note};
+    let db = db()?;
+    let g = Grand {
+        kid: Kid {
+            base: Base {
+                id: None,
+                name: "g".into(),
+            },
+            back: None,
+        },
+    }
+    .create(&db)?;
+    let id = g.kid.base.id.unwrap();
+    Guard {
+        id: None,
+        base: OneToOne::from_key(id),
+    }
+    .create(&db)?;
+    Note {
+        id: None,
+        base: OneToOne::from_key(id),
+    }
+    .create(&db)?;
+    let deleted = Kid::get(&db, id)?.delete_keep_parents(&db)?;
+    assert_eq!(
+        deleted.to_string(),
+        r#"(2, {"keepcycle.Grand": 1, "keepcycle.Kid": 1})"#
+    );
+    assert!(Base::objects().filter(Q::kw("id", id)).exists(&db)?);
+    assert_eq!(Guard::objects().count(&db)?, 1);
+    assert_eq!(Note::objects().count(&db)?, 1);
     Ok(())
 }
 

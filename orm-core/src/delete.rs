@@ -178,6 +178,13 @@ struct Comp {
     kind: u8,
     tag: u32,
     atoms: Vec<Atom>,
+    /// Leaves the root keys out, in a delete that keeps the roots' parents:
+    /// an OWN or UP component of the root table or of a child table. Django
+    /// collects a row once, so a root row, or a child row already taken
+    /// along through the parent link, reached again (a CASCADE cycle, the
+    /// parent row of a child) does not take its parent rows along, and the
+    /// relations pointing at those are not applied.
+    minus_root: bool,
 }
 
 /// A key source; each renders as a condition on a key column, or as a SELECT of keys.
@@ -303,6 +310,8 @@ struct Rule {
 struct Collector {
     top: &'static ModelMeta,
     keep_parents: bool,
+    /// The root keys, with `keep_parents` (an instance delete).
+    kept: Vec<Value>,
     comps: Vec<Comp>,
     /// The relations met at the root level, in order; a component's tag
     /// `i + 1` names the one it was reached through.
@@ -320,9 +329,14 @@ fn addr(m: &ModelMeta) -> usize {
 
 impl Collector {
     fn collect(model: &'static ModelMeta, root: Atom, keep_parents: bool) -> Collector {
+        let kept = match &root {
+            Atom::Values(keys) if keep_parents => keys.clone(),
+            _ => Vec::new(),
+        };
         let mut c = Collector {
             top: model,
             keep_parents,
+            kept,
             comps: Vec::new(),
             tops: Vec::new(),
             related_done: HashSet::new(),
@@ -351,6 +365,9 @@ impl Collector {
             kind,
             tag,
             atoms: vec![atom],
+            minus_root: !self.kept.is_empty()
+                && kind & (OWN | UP) != 0
+                && table.chain().any(|a| a.is(self.top)),
         });
         self.visit(table, kind, tag);
     }
@@ -374,20 +391,24 @@ impl Collector {
             // rows of a LINKED component are its parent's rows, whose relations
             // the parent handles. Django checks PROTECT again from the child,
             // which only shows when the parent is a root row: the blocker is
-            // then reported under the parent link's key too.
+            // then reported under the parent link's key too. Not above a
+            // root whose parents are kept: those rows stay, and so do the
+            // rows pointing at them (Django re-applies their relations from
+            // the grandchild, to rows it does not delete).
             // Cannot panic: a tag > 0 is `i + 1` for `tops[i]` (see `dispatch`).
             let linked_top = tag > 0 && {
                 let t = self.tops[tag as usize - 1];
                 t.rel.parent_link && t.source.is(table)
             };
             for ancestor in table.chain().skip(1) {
+                let kept = self.keep_parents && self.top.chain().skip(1).any(|a| a.is(ancestor));
                 for r in registry()
                     .reverse_of(ancestor)
                     .iter()
                     .filter(|r| !r.rel.parent_link)
                 {
                     let kinds = match r.rel.on_delete {
-                        OnDelete::Protect if linked_top => root | LINKED | OWN,
+                        OnDelete::Protect if linked_top && !kept => root | LINKED | OWN,
                         _ => root | OWN,
                     };
                     let from = KeySet {
@@ -1049,6 +1070,7 @@ impl<'c> Plan<'c> {
             }
             let table = self.c.comps[i].table;
             let inline = scope.is_some_and(|s| s.is(table));
+            let mut own = Vec::new();
             for a in self.live_atoms(i) {
                 let part = match a {
                     Atom::Values(keys) => Some(in_values(col, keys)),
@@ -1073,10 +1095,67 @@ impl<'c> Plan<'c> {
                     }),
                     Atom::Up(from) => self.cond(col, &[*from], scope),
                 };
-                parts.extend(part);
+                own.extend(part);
+            }
+            match (Sql::any_of(own), self.minus_root(i, col)) {
+                (Some(c), Some(minus)) => {
+                    let mut s = Sql::new("(");
+                    s.append(&c).push(" AND ").append(&minus).push(")");
+                    parts.push(s);
+                }
+                (c, _) => parts.extend(c),
             }
         }
         Sql::any_of(parts)
+    }
+
+    /// `col NOT IN (<root keys>)` when component `i` leaves the root keys
+    /// out (see `Comp::minus_root`). Keys are never NULL.
+    fn minus_root(&self, i: usize, col: &str) -> Option<Sql> {
+        if !self.c.comps[i].minus_root {
+            return None;
+        }
+        let mut s = Sql::new(format!("{col} NOT IN ("));
+        for (j, k) in self.c.kept.iter().enumerate() {
+            if j > 0 {
+                s.push(", ");
+            }
+            s.bind(k.clone());
+        }
+        s.push(")");
+        Some(s)
+    }
+
+    /// The SELECTs yielding component `i`'s keys: the stored keys, or its
+    /// atoms', the root keys left out where the component says so.
+    fn comp_selects(&self, i: usize, out: &mut Vec<Sql>) {
+        if self.mat[i] {
+            out.push(self.stored(i));
+            return;
+        }
+        let mut selects = Vec::new();
+        for a in self.live_atoms(i) {
+            self.atom_selects(self.c.comps[i].table, a, &mut selects);
+        }
+        out.extend(self.selects_minus_root(i, selects));
+    }
+
+    /// Filters SELECTs of component `i`'s keys by `minus_root`: the first
+    /// SELECT of a compound names its column, hence the empty `"k"` one.
+    fn selects_minus_root(&self, i: usize, selects: Vec<Sql>) -> Vec<Sql> {
+        let k = quote("k");
+        match self.minus_root(i, &k) {
+            Some(minus) if !selects.is_empty() => {
+                let mut s = Sql::new(format!(
+                    "SELECT {k} FROM (SELECT NULL AS {k} WHERE 0 UNION ALL "
+                ));
+                s.append(&Sql::union(&selects))
+                    .push(") WHERE ")
+                    .append(&minus);
+                vec![s]
+            }
+            _ => selects,
+        }
     }
 
     /// The condition "`rel`'s column points at a key of `from`", on the
@@ -1126,13 +1205,7 @@ impl<'c> Plan<'c> {
             }
             Atom::Up(from) => {
                 for i in self.members(&[*from]) {
-                    if self.mat[i] {
-                        out.push(self.stored(i));
-                    } else {
-                        for b in self.live_atoms(i) {
-                            self.atom_selects(self.c.comps[i].table, b, out);
-                        }
-                    }
+                    self.comp_selects(i, out);
                 }
             }
         }
@@ -1152,6 +1225,11 @@ impl<'c> Plan<'c> {
         for a in self.live_atoms(i) {
             match a {
                 Atom::Values(keys) => {
+                    // (Only a root component holds values.)
+                    let keys: Vec<&Value> = keys
+                        .iter()
+                        .filter(|k| !(self.c.comps[i].minus_root && self.c.kept.contains(k)))
+                        .collect();
                     for chunk in keys.chunks(VALUES_PER_INSERT) {
                         let mut s = Sql::new(format!("{head}VALUES "));
                         for (j, k) in chunk.iter().enumerate() {
@@ -1161,7 +1239,7 @@ impl<'c> Plan<'c> {
                             s.push("(")
                                 .bind(n.clone())
                                 .push(", ")
-                                .bind(k.clone())
+                                .bind((*k).clone())
                                 .push(")");
                         }
                         out.push(s);
@@ -1170,6 +1248,7 @@ impl<'c> Plan<'c> {
                 a => self.atom_selects(self.c.comps[i].table, a, &mut selects),
             }
         }
+        let selects = self.selects_minus_root(i, selects);
         if !selects.is_empty() {
             let mut s = Sql::new(head);
             s.push("SELECT ").bind(n).push(", * FROM (");
@@ -1193,6 +1272,7 @@ impl<'c> Plan<'c> {
             for a in self.live_atoms(i) {
                 self.atom_selects(self.c.comps[i].table, a, &mut selects);
             }
+            let selects = self.selects_minus_root(i, selects);
             if !selects.is_empty() {
                 let mut s = Sql::new("SELECT ");
                 s.bind(self.n(i))
@@ -1216,16 +1296,18 @@ impl<'c> Plan<'c> {
                     }
                     let mut s = Sql::new("SELECT ");
                     s.bind(self.n(i));
+                    // The column of the keys this term yields.
+                    let key = match rel {
+                        None => rk.clone(),
+                        Some(rel) => qcol("src", rel.source.pk_field().column),
+                    };
                     match rel {
                         None => {
                             s.push(&format!(", {rk} FROM {r}"));
                         }
                         Some(rel) => {
                             let src = rel.source;
-                            s.push(&format!(
-                                ", {} FROM {r} ",
-                                qcol("src", src.pk_field().column)
-                            ));
+                            s.push(&format!(", {key} FROM {r} "));
                             let fcol = qcol("src", rel.field.column);
                             match to_field(rel) {
                                 Some(tf) => s.push(&format!(
@@ -1246,6 +1328,9 @@ impl<'c> Plan<'c> {
                         }
                     }
                     s.push(&format!(" WHERE {rn} = ")).bind(self.n(m));
+                    if let Some(minus) = self.minus_root(i, &key) {
+                        s.push(" AND ").append(&minus);
+                    }
                     terms.push(s);
                 }
             }
@@ -1344,6 +1429,12 @@ impl<'c> Plan<'c> {
 
     /// One SELECT per RESTRICT relation: the rows pointing at deleted rows
     /// that are not deleted themselves.
+    ///
+    /// "Deleted" is a membership test on the row's own keys (`fk IN (...)`),
+    /// which is NULL, not false, for a NULL key (a nullable CASCADE that
+    /// points nowhere) or against a `to_field` subquery yielding a NULL:
+    /// `NOT (NULL)` would drop the row from the check, so the test is
+    /// `IS NOT TRUE`.
     fn render_restrict(&self) -> Vec<(ReverseRelation, Sql)> {
         let mut out = Vec::new();
         for (rel, rules) in Self::by_relation(&self.c.restrict) {
@@ -1356,7 +1447,7 @@ impl<'c> Plan<'c> {
             let mut s = Sql::new(format!("SELECT {pk} FROM {} WHERE ", quote(s_table.table)));
             s.append(&m);
             if let Some(deleted) = self.cond(&pk, &[KeySet::all(s_table)], Some(s_table)) {
-                s.push(" AND NOT (").append(&deleted).push(")");
+                s.push(" AND (").append(&deleted).push(") IS NOT TRUE");
             }
             out.push((rel, s));
         }
