@@ -240,7 +240,7 @@ impl Db {
         // readers, so several handles (threads, processes) can share the file;
         // commits also fsync less. It is a property of the file and stays on.
         // (An in-memory database answers "memory" and is left as it is.)
-        let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let _: String = conn.query_row(crate::sql::sqlite::JOURNAL_WAL, [], |r| r.get(0))?;
         let mut db = Self::from_connection(conn)?;
         db.hooks = hooks;
         Ok(db)
@@ -270,7 +270,7 @@ impl Db {
         if !errors.is_empty() {
             return Err(Error::Check(errors.to_vec()));
         }
-        conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        conn.execute_batch(crate::sql::sqlite::FOREIGN_KEYS_ON)?;
         // Another handle holding the write lock makes this one wait up to
         // five seconds (Django's default `timeout`) before `Error::Busy`.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -387,16 +387,16 @@ impl Db {
             // SQLITE_BUSY when the second one first writes (a DEFERRED
             // transaction cannot wait: its read snapshot may be stale).
             (
-                "BEGIN IMMEDIATE".to_string(),
-                "COMMIT".to_string(),
-                "ROLLBACK".to_string(),
+                crate::sql::sqlite::BEGIN_IMMEDIATE.to_string(),
+                crate::sql::sqlite::COMMIT.to_string(),
+                crate::sql::sqlite::ROLLBACK.to_string(),
             )
         } else {
             let name = format!("orm_sp_{depth}");
             (
-                format!("SAVEPOINT {name}"),
-                format!("RELEASE {name}"),
-                format!("ROLLBACK TO {name}; RELEASE {name}"),
+                crate::sql::sqlite::savepoint(&name),
+                crate::sql::sqlite::release(&name),
+                crate::sql::sqlite::rollback_to(&name),
             )
         };
         self.conn
@@ -444,7 +444,10 @@ impl Db {
     /// Names the row a deferred foreign key failure is about (`PRAGMA
     /// foreign_key_check`, run inside the failing transaction).
     fn foreign_key_failure(&self) -> Option<Error> {
-        let mut stmt = self.conn.prepare("PRAGMA foreign_key_check").ok()?;
+        let mut stmt = self
+            .conn
+            .prepare(crate::sql::sqlite::FOREIGN_KEY_CHECK)
+            .ok()?;
         let mut rows = stmt.query([]).ok()?;
         let row = rows.next().ok()??;
         let table: String = row.get(0).ok()?;
@@ -455,10 +458,7 @@ impl Db {
         drop(stmt);
         let mut list = self
             .conn
-            .prepare(&format!(
-                "PRAGMA foreign_key_list({})",
-                crate::render::quote(&table)
-            ))
+            .prepare(&crate::sql::sqlite::foreign_key_list(&table))
             .ok()?;
         let column: String = list
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(3)?)))
@@ -469,11 +469,7 @@ impl Db {
         let value: Option<rusqlite::types::Value> = rowid.and_then(|id| {
             self.conn
                 .query_row(
-                    &format!(
-                        "SELECT {} FROM {} WHERE rowid = ?",
-                        crate::render::quote(&column),
-                        crate::render::quote(&table)
-                    ),
+                    &crate::sql::sqlite::column_by_rowid(&table, &column),
                     [id],
                     |r| r.get(0),
                 )
@@ -517,9 +513,9 @@ impl Db {
             }
             for stmt in crate::schema::create_statements(models) {
                 db.note(&stmt.sql);
-                db.conn
-                    .execute_batch(&stmt.sql_if_not_exists())
-                    .map_err(Error::from_sqlite)?;
+                let tree = crate::schema::table_tree(db.dialect, stmt.model, true);
+                let (text, _) = crate::render::write(db.dialect, stmt.model, &tree)?;
+                db.conn.execute_batch(&text).map_err(Error::from_sqlite)?;
             }
             Ok(())
         })
@@ -585,7 +581,7 @@ impl Db {
         }
         let version = self
             .conn
-            .prepare_cached("PRAGMA data_version")
+            .prepare_cached(crate::sql::sqlite::DATA_VERSION)
             .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)));
         match version {
             Ok(v) if v == self.data_version.get() => {}

@@ -8,7 +8,8 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::query::{Col, QuerySet};
 use crate::related::fill_child;
-use crate::render::{quote, LoadPlan};
+use crate::render::LoadPlan;
+use crate::sql;
 
 // Inlined into the row loops (`all`, `Stream::iter`): saves a move of the
 // `Result<M>` per row, about 1-2 % of a load's instructions (benches W2, W6, W7).
@@ -98,7 +99,10 @@ impl<M: Model> QuerySet<M> {
         self.spec.check()?;
         let mut qs = self.clone();
         if qs.spec.order.is_empty() {
-            qs.spec.order.push(crate::query::Order::by("pk"));
+            qs.spec.order.push(crate::query::Order {
+                target: crate::query::Target::own(M::META, M::META.pk_field()),
+                desc: false,
+            });
         }
         qs.spec.limit = Some(1);
         Ok(qs.all(db)?.into_iter().next())
@@ -212,46 +216,37 @@ impl<M: Model> QuerySet<M> {
             // One table: one UPDATE ... WHERE pk IN (<filter subquery>). Several
             // tables (a child and its ancestors): the first UPDATE may change a
             // column the filter reads, so the keys are read once first and each
-            // table is updated by those keys (Django does the same), in chunks
-            // that stay under SQLite's parameter limit.
+            // table is updated by those keys (Django does the same).
             let keys: Option<Vec<Value>> = if tables > 1 {
                 Some(self.pks(db)?)
             } else {
                 None
             };
-            let (keys_sql, key_params) = crate::render::keys_subquery(M::META, &self.spec)?;
             let mut matched = 0u64;
             for (depth, sets) in by_depth.iter().enumerate() {
                 if sets.is_empty() {
                     continue;
                 }
                 let m = M::META.ancestor(depth);
-                let mut head = format!("UPDATE {} SET ", quote(m.table));
-                let mut set_params = Vec::new();
-                for (i, (c, v)) in sets.iter().enumerate() {
-                    if i > 0 {
-                        head.push_str(", ");
-                    }
-                    head.push_str(&quote(c));
-                    head.push_str(" = ?");
-                    set_params.push(v.clone());
-                }
-                head.push_str(&format!(" WHERE {} IN (", quote(m.pk_field().column)));
+                let pk = sql::Expr::bare(m.pk_field().column);
+                let filter = match &keys {
+                    None => pk.in_query(crate::render::keys_query(M::META, &self.spec)?),
+                    // Any number of keys: a long list is bound as one value.
+                    Some(keys) => sql::Expr::In(Box::new(pk), keys.clone()),
+                };
+                let stmt = sql::Statement::Update(sql::Update {
+                    table: m.table.into(),
+                    sets: sets
+                        .iter()
+                        .map(|(c, v)| ((*c).into(), sql::Expr::Param(v.clone())))
+                        .collect(),
+                    filter: Some(filter),
+                });
+                let (text, params) = crate::render::write(db.dialect, m, &stmt)?;
+                let n = db.execute(&text, &params)? as u64;
                 matched = match &keys {
-                    None => {
-                        let mut params = set_params;
-                        params.extend(key_params.iter().cloned());
-                        db.execute(&format!("{head}{keys_sql})"), &params)? as u64
-                    }
-                    Some(keys) => {
-                        for chunk in keys.chunks(crate::prefetch::CHUNK) {
-                            let marks = vec!["?"; chunk.len()].join(", ");
-                            let mut params = set_params.clone();
-                            params.extend(chunk.iter().cloned());
-                            db.execute(&format!("{head}{marks})"), &params)?;
-                        }
-                        keys.len() as u64
-                    }
+                    None => n,
+                    Some(keys) => keys.len() as u64,
                 };
                 db.wrote(m);
             }
@@ -283,8 +278,10 @@ impl<M: Model> QuerySet<M> {
     /// As [`QuerySet::all`].
     pub fn pks(&self, db: &Db) -> Result<Vec<Value>> {
         self.spec.check()?;
-        let (sql, params) = crate::render::keys_subquery(M::META, &self.spec)?;
-        let mut stmt = db.prepare(&sql)?;
+        let q = crate::render::keys_query(M::META, &self.spec)?;
+        let (text, params) =
+            crate::render::write(db.dialect, M::META, &sql::Statement::Query(None, q))?;
+        let mut stmt = db.prepare(&text)?;
         bind_all(&mut stmt, &params)?;
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();

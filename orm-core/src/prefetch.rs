@@ -9,7 +9,7 @@ use rusqlite::types::Value;
 use crate::db::{CacheKey, Db};
 use crate::error::{Error, Result};
 use crate::exec::bind_all;
-use crate::meta::ModelMeta;
+use crate::meta::{FieldMeta, ModelMeta};
 use crate::model::{DynModel, Model};
 use crate::query::{Path, RelatedSpec, Spec, Step, Q};
 
@@ -48,7 +48,8 @@ pub(crate) fn run<M: Model>(db: &Db, objs: &mut [M], path: &Path) -> Result<()> 
             let keys: Vec<Value> = distinct(objs.iter().filter_map(|o| o.value_of(field.name)));
             let mut loaded: HashMap<CacheKey, Box<dyn DynModel>> = HashMap::new();
             for chunk in keys.chunks(CHUNK) {
-                for obj in load(db, target, to, chunk)? {
+                let column = field.target_field().unwrap_or_else(|| target.pk_field());
+                for obj in load(db, target, column, chunk)? {
                     if let Some(k) = obj.field_value(to).as_ref().and_then(CacheKey::of) {
                         loaded.insert(k, obj);
                     }
@@ -67,7 +68,7 @@ pub(crate) fn run<M: Model>(db: &Db, objs: &mut [M], path: &Path) -> Result<()> 
             let keys: Vec<Value> = distinct(objs.iter().filter_map(|o| o.value_of(own)));
             let mut found: HashMap<CacheKey, Box<dyn DynModel>> = HashMap::new();
             for chunk in keys.chunks(CHUNK) {
-                for obj in load(db, rel.source, rel.field.name, chunk)? {
+                for obj in load(db, rel.source, rel.field, chunk)? {
                     if let Some(k) = obj
                         .field_value(rel.field.name)
                         .as_ref()
@@ -101,14 +102,14 @@ fn distinct(values: impl Iterator<Item = Value>) -> Vec<Value> {
 fn load(
     db: &Db,
     model: &'static ModelMeta,
-    field: &str,
+    field: &'static FieldMeta,
     chunk: &[Value],
 ) -> Result<Vec<Box<dyn DynModel>>> {
     let spec = Spec {
-        filter: Some(Q::kw_list(&format!("{field}__in"), chunk.iter().cloned())),
+        filter: Some(Q::column_in(model, field, chunk.to_vec())),
         ..Default::default()
     };
-    let sel = crate::render::select(model, &spec)?;
+    let sel = crate::render::select_with(db.dialect, model, &spec)?;
     let mut stmt = db.prepare(&sel.sql)?;
     bind_all(&mut stmt, &sel.params)?;
     let mut rows = stmt.raw_query();

@@ -359,6 +359,18 @@ fn ancestor_depth(model: &'static ModelMeta, depth: usize, up: usize) -> Result<
 }
 
 impl Target {
+    /// A column of `model`'s own table.
+    pub(crate) fn own(model: &'static ModelMeta, field: &'static FieldMeta) -> Target {
+        Target::Column {
+            path: Path {
+                root: model,
+                steps: Vec::new(),
+            },
+            depth: 0,
+            field,
+        }
+    }
+
     /// Resolves a [`Target::Named`] against `root`.
     pub(crate) fn resolve(
         &self,
@@ -578,6 +590,32 @@ impl Q {
             target: Target::Named(path.to_string()),
             op,
             rhs,
+        })
+    }
+
+    /// `column = value` on a column of `model`'s own table, resolved.
+    pub(crate) fn column_eq(
+        model: &'static ModelMeta,
+        field: &'static FieldMeta,
+        value: Value,
+    ) -> Q {
+        Q::Leaf(Lookup {
+            target: Target::own(model, field),
+            op: Op::Exact,
+            rhs: Rhs::Value(value),
+        })
+    }
+
+    /// `column IN (values)` on a column of `model`'s own table, resolved.
+    pub(crate) fn column_in(
+        model: &'static ModelMeta,
+        field: &'static FieldMeta,
+        values: Vec<Value>,
+    ) -> Q {
+        Q::Leaf(Lookup {
+            target: Target::own(model, field),
+            op: Op::In,
+            rhs: Rhs::List(values),
         })
     }
 

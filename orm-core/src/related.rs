@@ -196,9 +196,16 @@ impl<T: Model> OneToOne<T> {
             None => crate::model::get_by_pk::<T>(db, key)?.ok_or(Error::DoesNotExist {
                 model: T::META.name,
             })?,
-            Some(field) => T::objects()
-                .filter(crate::query::Q::kw(field, key.clone()))
-                .get(db)?,
+            Some(field) => match T::META.local_field(field) {
+                Some(f) => T::objects()
+                    .filter(crate::query::Q::column_eq(T::META, f, key.clone()))
+                    .get(db)?,
+                None => {
+                    return Err(Error::Field {
+                        message: format!("{} has no field named '{field}'", T::META.name),
+                    })
+                }
+            },
         };
         let any = self
             .cache

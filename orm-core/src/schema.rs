@@ -5,21 +5,15 @@ use std::fmt::Write;
 
 use crate::meta::{FieldMeta, ModelMeta};
 use crate::render::quote;
+use crate::sql::{self, Dialect};
 
 /// One `CREATE TABLE` statement.
 #[derive(Debug, Clone)]
 pub struct CreateTable {
     /// The model.
     pub model: &'static ModelMeta,
-    /// The statement, Django's exact text.
+    /// The statement as Django's SQLite backend writes it.
     pub sql: String,
-}
-
-impl CreateTable {
-    pub(crate) fn sql_if_not_exists(&self) -> String {
-        self.sql
-            .replacen("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1)
-    }
 }
 
 /// Whether a column comes before the relation columns, following Django's
@@ -42,38 +36,51 @@ pub fn column_order(model: &ModelMeta) -> Vec<&'static FieldMeta> {
     cols
 }
 
-/// The column definition grammar of Django's SQLite schema editor.
-pub fn column_sql(f: &FieldMeta) -> String {
-    let mut s = format!("{} {}", quote(f.column), f.db_type());
-    s.push_str(if f.null { " NULL" } else { " NOT NULL" });
-    if f.primary_key {
-        s.push_str(" PRIMARY KEY");
-        if f.auto {
-            s.push_str(" AUTOINCREMENT");
+/// The column definition of `f` in the statement tree: Django's grammar
+/// (`NULL`/`NOT NULL`, `PRIMARY KEY AUTOINCREMENT`, `UNIQUE`, `REFERENCES ...
+/// DEFERRABLE INITIALLY DEFERRED`), the type chosen by the dialect.
+fn column_def(dialect: &dyn Dialect, f: &'static FieldMeta) -> sql::ColumnDef {
+    let references = match (f.relation, f.target_field()) {
+        (Some(rel), Some(target)) if rel.db_constraint => {
+            Some(((rel.target)().table.into(), target.column.into()))
         }
-    } else if f.unique {
-        s.push_str(" UNIQUE");
+        _ => None,
+    };
+    sql::ColumnDef {
+        name: f.column.into(),
+        ty: dialect.column_type(f).into(),
+        null: f.null,
+        primary_key: f.primary_key,
+        auto: f.auto,
+        unique: f.unique,
+        references,
     }
-    if let (Some(rel), Some(target)) = (f.relation, f.target_field()) {
-        if rel.db_constraint {
-            let _ = write!(
-                s,
-                " REFERENCES {} ({}) DEFERRABLE INITIALLY DEFERRED",
-                quote((rel.target)().table),
-                quote(target.column)
-            );
-        }
-    }
-    s
 }
 
-/// `CREATE TABLE` for one model.
+/// The CREATE TABLE tree of one model.
+pub(crate) fn table_tree(
+    dialect: &dyn Dialect,
+    model: &'static ModelMeta,
+    if_not_exists: bool,
+) -> sql::Statement {
+    sql::Statement::CreateTable(sql::CreateTable {
+        temp: false,
+        if_not_exists,
+        name: model.table.into(),
+        columns: column_order(model)
+            .into_iter()
+            .map(|f| column_def(dialect, f))
+            .collect(),
+        primary_key: Vec::new(),
+    })
+}
+
+/// `CREATE TABLE` for one model, as Django's SQLite backend writes it.
 pub fn create_table(model: &'static ModelMeta) -> CreateTable {
-    let cols: Vec<String> = column_order(model).into_iter().map(column_sql).collect();
-    CreateTable {
-        model,
-        sql: format!("CREATE TABLE {} ({});", quote(model.table), cols.join(", ")),
-    }
+    let (mut sql, _) =
+        sql::render(&sql::Sqlite, &table_tree(&sql::Sqlite, model, false)).unwrap_or_default();
+    sql.push(';');
+    CreateTable { model, sql }
 }
 
 /// Statements for `models`, each table after the tables it references.
@@ -106,7 +113,8 @@ pub fn create_statements(models: &[&'static ModelMeta]) -> Vec<CreateTable> {
 
 /// Every statement, joined like `sqlmigrate` prints it.
 pub fn sql_create_all(models: &[&'static ModelMeta]) -> String {
-    let mut s = String::from("BEGIN;\n");
+    let mut s = String::new();
+    let _ = writeln!(s, "{};", sql::sqlite::BEGIN);
     for stmt in create_statements(models) {
         let _ = writeln!(
             s,
@@ -114,7 +122,7 @@ pub fn sql_create_all(models: &[&'static ModelMeta]) -> String {
             stmt.model.name, stmt.sql
         );
     }
-    s.push_str("COMMIT;\n");
+    let _ = writeln!(s, "{};", sql::sqlite::COMMIT);
     s
 }
 
@@ -136,7 +144,7 @@ pub(crate) fn drift(
 ) -> rusqlite::Result<Vec<String>> {
     let mut out = Vec::new();
     for m in models {
-        let mut stmt = conn.prepare(&format!("PRAGMA table_xinfo({})", quote(m.table)))?;
+        let mut stmt = conn.prepare(&sql::sqlite::table_xinfo(m.table))?;
         let live: Vec<LiveColumn> = stmt
             .query_map([], |r| {
                 Ok(LiveColumn {

@@ -43,9 +43,9 @@ pub(crate) fn full_clean<M: Model>(db: &Db, obj: &M) -> Result<()> {
             if matches!(v, Value::Null) {
                 continue;
             }
-            let mut q = Q::kw(f.name, v);
+            let mut q = Q::column_eq(m, f, v);
             if let Some(pk) = &own_pk {
-                q = q & !Q::kw("pk", pk.clone());
+                q = q & !Q::column_eq(m, m.pk_field(), pk.clone());
             }
             // Query the model that declares the field: a multi-table
             // parent's row clashes even when it is not this child.
@@ -90,8 +90,8 @@ fn check_relation<M: Model>(
         return Ok((!f.null).then(|| "This field cannot be null.".to_string()));
     }
     let target = (rel.target)();
-    let to = rel.to_field.unwrap_or("pk");
-    let row = Q::kw(to, key.clone());
+    let to = f.target_field().unwrap_or_else(|| target.pk_field());
+    let row = Q::column_eq(target, to, key.clone());
     let allowed = match rel.limit_choices_to {
         Some(limit) => crate::exec::exists_dyn(db, target, row.clone() & limit())?,
         None => crate::exec::exists_dyn(db, target, row.clone())?,

@@ -6,6 +6,7 @@
 pub(crate) mod ast;
 pub(crate) mod dialect;
 pub(crate) mod model;
+pub(crate) mod sqlite;
 pub(crate) mod writer;
 
 pub(crate) use ast::*;
