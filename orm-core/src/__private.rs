@@ -1,38 +1,50 @@
-//! Items used by the code `#[derive(Model)]` generates. Not a public API.
+//! The derive contract: items the code `#[derive(Model)]` generates calls.
+//! Not a public API. Generated code names no driver type (rows and statement
+//! parameters go through [`RowReader`] and [`Binder`]), so another backend
+//! needs no change in generated code; `orm-derive` is pinned to the matching
+//! version (`=`) because this module may change between versions.
+
+/// The version of this contract; the derive checks it at compile time.
+pub const CONTRACT: u32 = 1;
 
 pub use crate::meta::{FieldMeta, ModelMeta, OnDelete, RelationMeta};
+pub use crate::model::{Binder, Record, RowReader};
 pub use crate::registry::ModelEntry;
 pub use crate::related::{reverse_get, reverse_require, reverse_set};
 pub use crate::render::LoadPlan;
 pub use crate::validate::check_text;
 pub use inventory;
-pub use rusqlite;
 
 use rusqlite::types::Value;
-use rusqlite::Row;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::model::{DynModel, Model};
 use crate::related::OneToOne;
 
-/// Reads column `idx` into a field, naming model and field on failure.
-#[inline]
-pub fn read<T: rusqlite::types::FromSql>(
-    row: &Row<'_>,
-    idx: &mut usize,
-    meta: &'static ModelMeta,
-    field: usize,
-) -> Result<T> {
-    let i = *idx;
-    *idx += 1;
-    row.get::<_, T>(i).map_err(|e| field_error(meta, field, e))
-}
+impl RowReader<'_, '_> {
+    /// Reads the next column into field `field` of `meta`, naming model and
+    /// field on failure.
+    #[inline]
+    pub fn read<T: SqlType>(&mut self, meta: &'static ModelMeta, field: usize) -> Result<T> {
+        let i = self.idx;
+        self.idx += 1;
+        self.row
+            .get::<_, T>(i)
+            .map_err(|e| field_error(meta, field, e))
+    }
 
-/// Skips one column (an implicit parent pointer, read through the parent).
-#[inline]
-pub fn skip(idx: &mut usize) {
-    *idx += 1;
+    /// Skips one column (an implicit parent pointer, read through the parent).
+    #[inline]
+    pub fn skip(&mut self) {
+        self.idx += 1;
+    }
+
+    /// Skips the columns of a `select_related` plan that has nowhere to go.
+    #[inline]
+    pub fn skip_plan(&mut self, plan: &LoadPlan) {
+        self.idx += crate::related::total_width(plan);
+    }
 }
 
 fn field_error(meta: &'static ModelMeta, field: usize, e: rusqlite::Error) -> Error {
@@ -89,37 +101,42 @@ pub fn fits_relation(field: &'static FieldMeta, v: &Value) -> Result<(), String>
     }
 }
 
-/// Binds field `field` of `meta` as parameter `idx`. A value that cannot be
-/// bound exactly (a `ToSql` that fails, a NaN that SQLite would store as
-/// NULL) is an [`Error::InvalidValue`] naming the field; nothing is bound.
-#[inline]
-pub fn bind<T: rusqlite::ToSql + ?Sized>(
-    stmt: &mut rusqlite::Statement<'_>,
-    idx: &mut usize,
-    value: &T,
-    meta: &'static ModelMeta,
-    field: usize,
-) -> Result<()> {
-    let out = match value.to_sql() {
-        Ok(out) => out,
-        Err(e) => return Err(bind_error(meta, field, e.to_string())),
-    };
-    let nan = match &out {
-        rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Real(r)) => r.is_nan(),
-        rusqlite::types::ToSqlOutput::Owned(Value::Real(r)) => r.is_nan(),
-        _ => false,
-    };
-    if nan {
-        return Err(bind_error(
-            meta,
-            field,
-            "NaN cannot be stored (SQLite would read it back as NULL)".into(),
-        ));
+impl Binder<'_, '_> {
+    /// Binds field `field` of `meta` as the next parameter. A value that
+    /// cannot be bound exactly (a `ToSql` that fails, a NaN that SQLite would
+    /// store as NULL) is an [`Error::InvalidValue`] naming the field; nothing
+    /// is bound.
+    #[inline]
+    pub fn bind<T: rusqlite::ToSql + ?Sized>(
+        &mut self,
+        value: &T,
+        meta: &'static ModelMeta,
+        field: usize,
+    ) -> Result<()> {
+        let out = match value.to_sql() {
+            Ok(out) => out,
+            Err(e) => return Err(bind_error(meta, field, e.to_string())),
+        };
+        let nan = match &out {
+            rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Real(r)) => {
+                r.is_nan()
+            }
+            rusqlite::types::ToSqlOutput::Owned(Value::Real(r)) => r.is_nan(),
+            _ => false,
+        };
+        if nan {
+            return Err(bind_error(
+                meta,
+                field,
+                "NaN cannot be stored (SQLite would read it back as NULL)".into(),
+            ));
+        }
+        self.stmt
+            .raw_bind_parameter(self.next, out)
+            .map_err(Error::from_sqlite)?;
+        self.next += 1;
+        Ok(())
     }
-    stmt.raw_bind_parameter(*idx, out)
-        .map_err(Error::from_sqlite)?;
-    *idx += 1;
-    Ok(())
 }
 
 #[cold]
@@ -139,8 +156,8 @@ pub fn value<T: rusqlite::ToSql + ?Sized>(v: &T) -> Value {
 }
 
 /// The runtime loader stored in [`ModelMeta::load`].
-pub fn load_dyn<M: Model>(row: &Row<'_>, idx: &mut usize) -> Result<Box<dyn DynModel>> {
-    Ok(Box::new(M::__from_row(row, idx)?))
+pub fn load_dyn<M: Model>(row: &mut RowReader<'_, '_>) -> Result<Box<dyn DynModel>> {
+    Ok(Box::new(M::__from_row(row)?))
 }
 
 /// Saves a multi-table parent chain (the generated `__save_parents`).
@@ -152,14 +169,13 @@ pub fn save_chain<P: Model>(db: &Db, parent: &mut P, raw: bool) -> Result<bool> 
 pub fn fill_opt<T: Model>(
     slot: &mut Option<OneToOne<T>>,
     db: &Db,
-    row: &Row<'_>,
-    idx: &mut usize,
+    row: &mut RowReader<'_, '_>,
     plan: &LoadPlan,
 ) -> Result<()> {
     match slot {
-        Some(rel) => rel.__fill(db, row, idx, plan),
+        Some(rel) => rel.__fill(db, row, plan),
         None => {
-            *idx += crate::related::total_width(plan);
+            row.skip_plan(plan);
             Ok(())
         }
     }
@@ -247,11 +263,6 @@ pub const fn text_type(
     } else {
         base
     }
-}
-
-/// Skips the columns of a `select_related` plan that has nowhere to go.
-pub fn skip_plan(idx: &mut usize, plan: &LoadPlan) {
-    *idx += crate::related::total_width(plan);
 }
 
 /// A primary-key field's value, `None` when unset.

@@ -1553,8 +1553,7 @@ impl<'c> Plan<'c> {
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(Error::from_sqlite)? {
-            let mut idx = 0;
-            out.push((table.load)(row, &mut idx)?);
+            out.push((table.load)(&mut crate::model::RowReader::new(row))?);
         }
         Ok(out)
     }
@@ -1797,7 +1796,7 @@ mod tests {
             fields: &[],
             pk: 0,
             parent: None,
-            load: |_, _| Err(Error::Usage("no".into())),
+            load: |_| Err(Error::Usage("no".into())),
         }));
         r.add(m, "a");
         assert!(r.hit(m, None));

@@ -5,7 +5,7 @@ use rusqlite::{CachedStatement, Row};
 
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::model::{Model, RowReader};
 use crate::query::{Col, QuerySet};
 use crate::related::fill_child;
 use crate::render::LoadPlan;
@@ -15,10 +15,10 @@ use crate::sql;
 // `Result<M>` per row, about 1-2 % of a load's instructions (benches W2, W6, W7).
 #[inline(always)]
 fn map_row<M: Model>(db: &Db, row: &Row<'_>, plan: &LoadPlan) -> Result<M> {
-    let mut idx = 0;
-    let mut obj = M::__from_row(row, &mut idx)?;
+    let mut row = RowReader::new(row);
+    let mut obj = M::__from_row(&mut row)?;
     for child in &plan.children {
-        fill_child(db, &mut obj, row, &mut idx, child)?;
+        fill_child(db, &mut obj, &mut row, child)?;
     }
     Ok(obj)
 }

@@ -117,7 +117,8 @@ pub struct ModelMeta {
     pub parent: Option<fn() -> &'static ModelMeta>,
     /// Loads an instance from a row at run time (reverse `select_related`).
     #[doc(hidden)]
-    pub load: fn(&rusqlite::Row<'_>, &mut usize) -> crate::Result<Box<dyn crate::model::DynModel>>,
+    pub load:
+        fn(&mut crate::model::RowReader<'_, '_>) -> crate::Result<Box<dyn crate::model::DynModel>>,
 }
 
 impl ModelMeta {

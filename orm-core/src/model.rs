@@ -4,7 +4,6 @@
 use std::any::Any;
 
 use rusqlite::types::Value;
-use rusqlite::Row;
 
 use crate::db::Db;
 use crate::delete::Deleted;
@@ -13,71 +12,60 @@ use crate::meta::{FieldMeta, ModelMeta};
 use crate::query::QuerySet;
 use crate::render::LoadPlan;
 
-/// A database model. Implemented by `#[derive(Model)]`; the `__`-prefixed
-/// methods are the derive's contract with the runtime and not meant to be
-/// called directly.
+/// The derive's side of a model: metadata, keys, row decoding, binding and
+/// the relation caches. Implemented by `#[derive(Model)]` through the
+/// versioned `__private` contract (no driver type appears in the generated
+/// code); not meant to be implemented or called by hand. Every `Record` is a
+/// [`Model`].
+#[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a model",
     label = "this type needs `#[derive(Model)]`",
     note = "one-to-one relations and parent links can only point at types that derive `Model`"
 )]
-pub trait Model: Clone + Send + Sync + Sized + 'static {
+pub trait Record: Clone + Send + Sync + Sized + 'static {
     /// The model's metadata.
-    const META: &'static ModelMeta;
+    const __META: &'static ModelMeta;
 
-    /// The primary key, `None` while unsaved. For a multi-table child this is
-    /// the parent's key.
-    fn pk(&self) -> Option<Value>;
+    /// The primary key, `None` while unsaved.
+    fn __pk(&self) -> Option<Value>;
 
     /// Sets the primary key at every level of the inheritance chain.
-    fn set_pk(&mut self, pk: Option<Value>);
+    fn __set_pk(&mut self, pk: Option<Value>);
 
-    /// The value of a field of this model or an ancestor, by Rust name (a
-    /// relation gives its key). `None` for an unknown name.
-    fn value_of(&self, field: &str) -> Option<Value>;
+    /// A field's value by Rust name (a relation gives its key).
+    fn __value_of(&self, field: &str) -> Option<Value>;
 
-    #[doc(hidden)]
-    fn __from_row(row: &Row<'_>, idx: &mut usize) -> Result<Self>;
+    /// Reads an instance from the row's next columns.
+    fn __from_row(row: &mut RowReader<'_, '_>) -> Result<Self>;
 
-    #[doc(hidden)]
-    /// Binds this model's own-table columns in `META.fields` order, from
-    /// parameter index `start` (1-based), skipping the primary key unless
-    /// `with_pk`. Returns the next index.
-    fn __bind_local(
-        &self,
-        stmt: &mut rusqlite::Statement<'_>,
-        start: usize,
-        with_pk: bool,
-    ) -> Result<usize>;
+    /// Binds this model's own-table columns in `META.fields` order, skipping
+    /// the primary key unless `with_pk`.
+    fn __bind_local(&self, b: &mut Binder<'_, '_>, with_pk: bool) -> Result<()>;
 
-    #[doc(hidden)]
     /// Saves the ancestor tables (multi-table inheritance); returns true when
     /// a parent row was inserted.
     fn __save_parents(&mut self, _db: &Db, _raw: bool) -> Result<bool> {
         Ok(false)
     }
 
-    #[doc(hidden)]
     /// Checks relation fields before a save: refuses unsaved related objects
     /// and refreshes keys from cached objects.
     fn __prepare_related(&mut self, _op: &'static str) -> Result<()> {
         Ok(())
     }
 
-    #[doc(hidden)]
     /// Fills the forward cache of relation `field` from `row` (select_related).
     fn __fill_forward(
         &mut self,
         _db: &Db,
         _field: &'static FieldMeta,
-        _row: &Row<'_>,
-        _idx: &mut usize,
+        _row: &mut RowReader<'_, '_>,
         _plan: &LoadPlan,
     ) -> Result<()> {
         Ok(())
     }
 
-    #[doc(hidden)]
     /// Stores a loaded related object in the forward cache of `field`
     /// (prefetch); false when `field` is not a relation of this model.
     fn __set_cached(
@@ -88,9 +76,61 @@ pub trait Model: Clone + Send + Sync + Sized + 'static {
         false
     }
 
-    #[doc(hidden)]
     /// Field-level validation (max_length, blank), appended to `errors`.
     fn __clean_fields(&self, _errors: &mut Vec<(String, String)>) {}
+}
+
+/// The columns of one result row, read in order by the generated
+/// `__from_row` (the derive contract's view of a row: no driver type).
+#[doc(hidden)]
+pub struct RowReader<'a, 'r> {
+    pub(crate) row: &'a rusqlite::Row<'r>,
+    pub(crate) idx: usize,
+}
+
+impl<'a, 'r> RowReader<'a, 'r> {
+    pub(crate) fn new(row: &'a rusqlite::Row<'r>) -> Self {
+        RowReader { row, idx: 0 }
+    }
+}
+
+/// The parameters of one prepared statement, bound in order by the
+/// generated `__bind_local`.
+#[doc(hidden)]
+pub struct Binder<'a, 's> {
+    pub(crate) stmt: &'a mut rusqlite::Statement<'s>,
+    /// The next parameter (1-based).
+    pub(crate) next: usize,
+}
+
+impl<'a, 's> Binder<'a, 's> {
+    pub(crate) fn new(stmt: &'a mut rusqlite::Statement<'s>) -> Self {
+        Binder { stmt, next: 1 }
+    }
+}
+
+/// A database model: the API of every `#[derive(Model)]` type (Django's
+/// model methods and `Model.objects`).
+pub trait Model: Record {
+    /// The model's metadata.
+    const META: &'static ModelMeta = Self::__META;
+
+    /// The primary key, `None` while unsaved. For a multi-table child this is
+    /// the parent's key.
+    fn pk(&self) -> Option<Value> {
+        self.__pk()
+    }
+
+    /// Sets the primary key at every level of the inheritance chain.
+    fn set_pk(&mut self, pk: Option<Value>) {
+        self.__set_pk(pk)
+    }
+
+    /// The value of a field of this model or an ancestor, by Rust name (a
+    /// relation gives its key). `None` for an unknown name.
+    fn value_of(&self, field: &str) -> Option<Value> {
+        self.__value_of(field)
+    }
 
     /// Every row of this model, as a lazy [`QuerySet`] (Django's `Model.objects`).
     fn objects() -> QuerySet<Self> {
@@ -217,8 +257,7 @@ pub trait DynModel: Any + Send + Sync {
         &mut self,
         db: &Db,
         field: &'static FieldMeta,
-        row: &Row<'_>,
-        idx: &mut usize,
+        row: &mut RowReader<'_, '_>,
         plan: &LoadPlan,
     ) -> Result<()>;
     /// Converts into `Box<dyn Any>` for downcasting.
@@ -239,11 +278,10 @@ impl<M: Model> DynModel for M {
         &mut self,
         db: &Db,
         field: &'static FieldMeta,
-        row: &Row<'_>,
-        idx: &mut usize,
+        row: &mut RowReader<'_, '_>,
         plan: &LoadPlan,
     ) -> Result<()> {
-        self.__fill_forward(db, field, row, idx, plan)
+        self.__fill_forward(db, field, row, plan)
     }
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send + Sync> {
         self
@@ -256,10 +294,7 @@ pub(crate) fn get_by_pk<M: Model>(db: &Db, pk: &Value) -> Result<Option<M>> {
     stmt.raw_bind_parameter(1, pk)?;
     let mut rows = stmt.raw_query();
     match rows.next().map_err(Error::from_sqlite)? {
-        Some(row) => {
-            let mut idx = 0;
-            Ok(Some(M::__from_row(row, &mut idx)?))
-        }
+        Some(row) => Ok(Some(M::__from_row(&mut RowReader::new(row))?)),
         None => Ok(None),
     }
 }
@@ -271,3 +306,5 @@ pub(crate) fn key_of<M: Model>(obj: &M, to_field: Option<&'static str>) -> Optio
         Some(f) => obj.value_of(f).filter(|v| !matches!(v, Value::Null)),
     }
 }
+
+impl<T: Record> Model for T {}

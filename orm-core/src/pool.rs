@@ -69,7 +69,8 @@ impl r2d2::ManageConnection for Manager {
 /// for w in workers {
 ///     w.join().unwrap()?;
 /// }
-/// assert_eq!(Visit::objects().count(&pool.get()?)?, 4);
+/// let db = pool.get()?;
+/// assert_eq!(Visit::objects().count(&db)?, 4);
 /// # std::fs::remove_dir_all(&dir).ok();
 /// # Ok::<(), orm_core::Error>(())
 /// ```

@@ -115,8 +115,7 @@ fn load(
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(Error::from_sqlite)? {
-        let mut idx = 0;
-        out.push((model.load)(row, &mut idx)?);
+        out.push((model.load)(&mut crate::model::RowReader::new(row))?);
     }
     Ok(out)
 }

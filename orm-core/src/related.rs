@@ -7,12 +7,12 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, Value, ValueRef};
-use rusqlite::{Row, ToSql};
+use rusqlite::ToSql;
 
 use crate::db::{CacheKey, CachedRelated, Db};
 use crate::error::{Error, Result};
 use crate::meta::{FieldMeta, ModelMeta, RelationMeta};
-use crate::model::{key_of, Model};
+use crate::model::{key_of, Model, RowReader};
 use crate::render::LoadPlan;
 
 /// The forward side of a one-to-one relation: the key stored in this row, and
@@ -262,14 +262,8 @@ impl<T: Model> OneToOne<T> {
 
     /// Fills the cache from a `select_related` row.
     #[doc(hidden)]
-    pub fn __fill(
-        &mut self,
-        db: &Db,
-        row: &Row<'_>,
-        idx: &mut usize,
-        plan: &LoadPlan,
-    ) -> Result<()> {
-        match load_related::<T>(db, row, idx, plan)? {
+    pub fn __fill(&mut self, db: &Db, row: &mut RowReader<'_, '_>, plan: &LoadPlan) -> Result<()> {
+        match load_related::<T>(db, row, plan)? {
             Some(obj) => self.cache = cached(obj),
             None => self.cache = OnceLock::new(),
         }
@@ -281,18 +275,16 @@ impl<T: Model> OneToOne<T> {
 /// JOIN found no row.
 pub(crate) fn load_related<T: Model>(
     db: &Db,
-    row: &Row<'_>,
-    idx: &mut usize,
+    row: &mut RowReader<'_, '_>,
     plan: &LoadPlan,
 ) -> Result<Option<T>> {
-    let start = *idx;
-    if row.get_ref(start + plan.pk_offset)? == ValueRef::Null {
-        *idx += total_width(plan);
+    if row.row.get_ref(row.idx + plan.pk_offset)? == ValueRef::Null {
+        row.skip_plan(plan);
         return Ok(None);
     }
-    let mut obj = T::__from_row(row, idx)?;
+    let mut obj = T::__from_row(row)?;
     for child in &plan.children {
-        fill_child(db, &mut obj, row, idx, child)?;
+        fill_child(db, &mut obj, row, child)?;
     }
     Ok(Some(obj))
 }
@@ -306,28 +298,26 @@ pub(crate) fn total_width(plan: &LoadPlan) -> usize {
 pub(crate) fn fill_child(
     db: &Db,
     owner: &mut dyn crate::model::DynModel,
-    row: &Row<'_>,
-    idx: &mut usize,
+    row: &mut RowReader<'_, '_>,
     plan: &LoadPlan,
 ) -> Result<()> {
     match plan.step {
         Some(crate::query::Step::Forward { field, .. }) => {
-            owner.fill_forward_dyn(db, field, row, idx, plan)
+            owner.fill_forward_dyn(db, field, row, plan)
         }
         Some(crate::query::Step::Reverse { rel, .. }) => {
             let key = match rel.rel.to_field {
                 None => owner.pk_value(),
                 Some(f) => owner.field_value(f),
             };
-            let start = *idx;
-            let missing = row.get_ref(start + plan.pk_offset)? == ValueRef::Null;
+            let missing = row.row.get_ref(row.idx + plan.pk_offset)? == ValueRef::Null;
             let value: CachedRelated = if missing {
-                *idx += total_width(plan);
+                row.skip_plan(plan);
                 None
             } else {
-                let mut obj = (plan.model.load)(row, idx)?;
+                let mut obj = (plan.model.load)(row)?;
                 for child in &plan.children {
-                    fill_child(db, obj.as_mut(), row, idx, child)?;
+                    fill_child(db, obj.as_mut(), row, child)?;
                 }
                 Some(obj.into_any())
             };
@@ -478,10 +468,7 @@ fn reverse_query<T: Model>(
     stmt.raw_bind_parameter(1, key)?;
     let mut rows = stmt.raw_query();
     match rows.next().map_err(Error::from_sqlite)? {
-        Some(row) => {
-            let mut idx = 0;
-            Ok(Some(T::__from_row(row, &mut idx)?))
-        }
+        Some(row) => Ok(Some(T::__from_row(&mut RowReader::new(row))?)),
         None => Ok(None),
     }
 }

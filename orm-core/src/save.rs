@@ -5,7 +5,7 @@ use rusqlite::types::Value;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::model::{Binder, Model};
 
 /// Saves `obj`; `raw` inserts only missing parent rows (used by
 /// `extend_parent`); `force_insert` never UPDATEs this model's own row (used by
@@ -87,7 +87,7 @@ pub(crate) fn save_table<M: Model>(db: &Db, obj: &mut M, force_insert: bool) -> 
     match pk {
         None if pk_field.auto => {
             let mut stmt = db.prepare_insert(meta, false)?;
-            obj.__bind_local(&mut stmt, 1, false)?;
+            obj.__bind_local(&mut Binder::new(&mut stmt), false)?;
             stmt.raw_execute().map_err(Error::from_sqlite)?;
             let id = db.connection().last_insert_rowid();
             obj.set_pk(Some(Value::Integer(id)));
@@ -112,7 +112,9 @@ pub(crate) fn save_table<M: Model>(db: &Db, obj: &mut M, force_insert: bool) -> 
             if !force_insert {
                 let updated = match db.prepare_update(meta)? {
                     Some(mut stmt) => {
-                        let next = obj.__bind_local(&mut stmt, 1, false)?;
+                        let mut b = Binder::new(&mut stmt);
+                        obj.__bind_local(&mut b, false)?;
+                        let next = b.next;
                         stmt.raw_bind_parameter(next, &pk)?;
                         stmt.raw_execute().map_err(Error::from_sqlite)? > 0
                     }
@@ -128,7 +130,7 @@ pub(crate) fn save_table<M: Model>(db: &Db, obj: &mut M, force_insert: bool) -> 
                 }
             }
             let mut stmt = db.prepare_insert(meta, true)?;
-            obj.__bind_local(&mut stmt, 1, true)?;
+            obj.__bind_local(&mut Binder::new(&mut stmt), true)?;
             stmt.raw_execute().map_err(Error::from_sqlite)?;
             Ok(true)
         }

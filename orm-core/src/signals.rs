@@ -26,7 +26,7 @@ struct ModelHooks {
 }
 
 /// The hooks of an application: shared by every [`Db`] handle opened from
-/// the same [`crate::Pool`] (or cloned with [`Db::open_sibling`]), so a hook
+/// the same [`crate::Pool`], so a hook
 /// registered once runs whichever handle saves.
 #[derive(Default)]
 pub struct Hooks {

@@ -222,17 +222,17 @@ pub fn expand(m: &Model) -> TokenStream {
             Kind::Parent(rel) => {
                 let t = &rel.target;
                 parent_read = quote! {
-                    let #fi = <#t as ::orm_core::Model>::__from_row(row, idx)?;
+                    let #fi = <#t as ::orm_core::__private::Record>::__from_row(row)?;
                 };
-                reads.push(quote!(::orm_core::__private::skip(idx);));
+                reads.push(quote!(row.skip();));
                 binds.push(quote! {
-                    #skip_pk { ::orm_core::__private::bind(stmt, &mut n, &<#t as ::orm_core::Model>::pk(&self.#fi), <Self as ::orm_core::Model>::META, #i)?; }
+                    #skip_pk { b.bind(&<#t as ::orm_core::Model>::pk(&self.#fi), <Self as ::orm_core::__private::Record>::__META, #i)?; }
                 });
                 value_arms.push(quote!(#cname => <#t as ::orm_core::Model>::pk(&self.#fi),));
             }
             _ => {
                 reads.push(quote_spanned! {ty.span()=>
-                    let #fi: #ty = ::orm_core::__private::read(row, idx, <Self as ::orm_core::Model>::META, #i)?;
+                    let #fi: #ty = row.read(<Self as ::orm_core::__private::Record>::__META, #i)?;
                 });
                 if let Kind::Relation(rel) = &f.kind {
                     if let Some(to) = &rel.to_field {
@@ -245,7 +245,7 @@ pub fn expand(m: &Model) -> TokenStream {
                 // store is reported on the field, not on `#[derive(Model)]`.
                 let mut at_ty = fi.clone();
                 at_ty.set_span(ty.span());
-                let bind = quote_spanned!(ty.span()=> ::orm_core::__private::bind(stmt, &mut n, &self.#at_ty, <Self as ::orm_core::Model>::META, #i));
+                let bind = quote_spanned!(ty.span()=> b.bind(&self.#at_ty, <Self as ::orm_core::__private::Record>::__META, #i));
                 binds.push(quote!(#skip_pk { #bind?; }));
                 let value = quote_spanned!(ty.span()=> ::orm_core::__private::value(&self.#at_ty));
                 value_arms.push(quote!(#cname => ::core::option::Option::Some(#value),));
@@ -285,7 +285,7 @@ pub fn expand(m: &Model) -> TokenStream {
                     });
                     fills.push(quote! {
                         if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
-                            return ::orm_core::__private::fill_opt(&mut self.#fi, db, row, idx, plan);
+                            return ::orm_core::__private::fill_opt(&mut self.#fi, db, row, plan);
                         }
                     });
                     sets.push(quote! {
@@ -299,7 +299,7 @@ pub fn expand(m: &Model) -> TokenStream {
                     });
                     fills.push(quote! {
                         if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
-                            return self.#fi.__fill(db, row, idx, plan);
+                            return self.#fi.__fill(db, row, plan);
                         }
                     });
                     sets.push(quote! {
@@ -341,7 +341,7 @@ pub fn expand(m: &Model) -> TokenStream {
         Some((_, f, rel)) => {
             let t = &rel.target;
             let fi = &f.ident;
-            quote!(<#t as ::orm_core::Model>::__set_cached(&mut self.#fi, field, obj))
+            quote!(<#t as ::orm_core::__private::Record>::__set_cached(&mut self.#fi, field, obj))
         }
         None => quote!({
             let _ = obj;
@@ -359,9 +359,9 @@ pub fn expand(m: &Model) -> TokenStream {
                             ::orm_core::__private::save_chain(db, &mut self.#fi, raw)
                         }
                     },
-                    quote!(<#t as ::orm_core::Model>::__prepare_related(&mut self.#fi, op)?;),
-                    quote!(return <#t as ::orm_core::Model>::__fill_forward(&mut self.#fi, db, field, row, idx, plan);),
-                    quote!(<#t as ::orm_core::Model>::__clean_fields(&self.#fi, errors);),
+                    quote!(<#t as ::orm_core::__private::Record>::__prepare_related(&mut self.#fi, op)?;),
+                    quote!(return <#t as ::orm_core::__private::Record>::__fill_forward(&mut self.#fi, db, field, row, plan);),
+                    quote!(<#t as ::orm_core::__private::Record>::__clean_fields(&self.#fi, errors);),
                     quote!(<#t as ::orm_core::Model>::value_of(&self.#fi, field)),
                     quote! {
                         #[automatically_derived]
@@ -380,7 +380,7 @@ pub fn expand(m: &Model) -> TokenStream {
                 quote!(),
                 quote!(),
                 quote! {
-                    ::orm_core::__private::skip_plan(idx, plan);
+                    row.skip_plan(plan);
                     ::core::result::Result::Ok(())
                 },
                 quote!(),
@@ -425,18 +425,18 @@ pub fn expand(m: &Model) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl ::orm_core::Model for #ident {
-                const META: &'static ::orm_core::__private::ModelMeta = &__ORM_META;
+            impl ::orm_core::__private::Record for #ident {
+                const __META: &'static ::orm_core::__private::ModelMeta = &__ORM_META;
 
-                fn pk(&self) -> ::core::option::Option<::orm_core::Value> {
+                fn __pk(&self) -> ::core::option::Option<::orm_core::Value> {
                     #pk_get
                 }
 
-                fn set_pk(&mut self, pk: ::core::option::Option<::orm_core::Value>) {
+                fn __set_pk(&mut self, pk: ::core::option::Option<::orm_core::Value>) {
                     #pk_set
                 }
 
-                fn value_of(&self, field: &str) -> ::core::option::Option<::orm_core::Value> {
+                fn __value_of(&self, field: &str) -> ::core::option::Option<::orm_core::Value> {
                     match field {
                         "pk" => <Self as ::orm_core::Model>::pk(self),
                         #(#value_arms)*
@@ -445,8 +445,7 @@ pub fn expand(m: &Model) -> TokenStream {
                 }
 
                 fn __from_row(
-                    row: &::orm_core::__private::rusqlite::Row<'_>,
-                    idx: &mut usize,
+                    row: &mut ::orm_core::__private::RowReader<'_, '_>,
                 ) -> ::orm_core::Result<Self> {
                     #parent_read
                     #(#reads)*
@@ -455,14 +454,12 @@ pub fn expand(m: &Model) -> TokenStream {
 
                 fn __bind_local(
                     &self,
-                    stmt: &mut ::orm_core::__private::rusqlite::Statement<'_>,
-                    start: usize,
+                    b: &mut ::orm_core::__private::Binder<'_, '_>,
                     with_pk: bool,
-                ) -> ::orm_core::Result<usize> {
+                ) -> ::orm_core::Result<()> {
                     let _ = with_pk;
-                    let mut n = start;
                     #(#binds)*
-                    ::core::result::Result::Ok(n)
+                    ::core::result::Result::Ok(())
                 }
 
                 #save_parents
@@ -478,11 +475,10 @@ pub fn expand(m: &Model) -> TokenStream {
                     &mut self,
                     db: &::orm_core::Db,
                     field: &'static ::orm_core::__private::FieldMeta,
-                    row: &::orm_core::__private::rusqlite::Row<'_>,
-                    idx: &mut usize,
+                    row: &mut ::orm_core::__private::RowReader<'_, '_>,
                     plan: &::orm_core::__private::LoadPlan,
                 ) -> ::orm_core::Result<()> {
-                    let _ = (db, field, row, &idx, plan);
+                    let _ = (db, field, &row, plan);
                     #(#fills)*
                     #fill_parent
                 }
@@ -663,34 +659,32 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
             };
 
             #[automatically_derived]
-            impl ::orm_core::Model for #ident {
-                const META: &'static ::orm_core::__private::ModelMeta = &__ORM_META;
+            impl ::orm_core::__private::Record for #ident {
+                const __META: &'static ::orm_core::__private::ModelMeta = &__ORM_META;
 
-                fn pk(&self) -> ::core::option::Option<::orm_core::Value> {
+                fn __pk(&self) -> ::core::option::Option<::orm_core::Value> {
                     ::core::unreachable!()
                 }
 
-                fn set_pk(&mut self, _: ::core::option::Option<::orm_core::Value>) {
+                fn __set_pk(&mut self, _: ::core::option::Option<::orm_core::Value>) {
                     ::core::unreachable!()
                 }
 
-                fn value_of(&self, _: &str) -> ::core::option::Option<::orm_core::Value> {
+                fn __value_of(&self, _: &str) -> ::core::option::Option<::orm_core::Value> {
                     ::core::unreachable!()
                 }
 
                 fn __from_row(
-                    _: &::orm_core::__private::rusqlite::Row<'_>,
-                    _: &mut usize,
+                    _: &mut ::orm_core::__private::RowReader<'_, '_>,
                 ) -> ::orm_core::Result<Self> {
                     ::core::unreachable!()
                 }
 
                 fn __bind_local(
                     &self,
-                    _: &mut ::orm_core::__private::rusqlite::Statement<'_>,
-                    _: usize,
+                    _: &mut ::orm_core::__private::Binder<'_, '_>,
                     _: bool,
-                ) -> ::orm_core::Result<usize> {
+                ) -> ::orm_core::Result<()> {
                     ::core::unreachable!()
                 }
             }

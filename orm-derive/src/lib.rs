@@ -56,7 +56,7 @@ mod tests {
     #[test]
     fn valid_model_expands_to_the_impl_without_errors() {
         let out = expand("struct User { id: Option<i64>, name: String }");
-        assert!(out.contains("impl :: orm_core :: Model for User"));
+        assert!(out.contains("impl :: orm_core :: __private :: Record for User"));
         assert!(!out.contains("compile_error"));
     }
 
@@ -64,7 +64,7 @@ mod tests {
     fn mistakes_come_with_a_stub_impl() {
         let out = expand("struct Tag { #[field(colour = 1)] name: String }");
         assert_eq!(out.matches("compile_error").count(), 2, "{out}");
-        assert!(out.contains("impl :: orm_core :: Model for Tag"));
+        assert!(out.contains("impl :: orm_core :: __private :: Record for Tag"));
         assert!(out.contains("unreachable"));
     }
 
