@@ -42,6 +42,7 @@ impl OnDelete {
 
 /// A one-to-one relation declared on a field (Django's `OneToOneField`).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct RelationMeta {
     /// The model the relation points at.
     pub target: fn() -> &'static ModelMeta,
@@ -68,6 +69,7 @@ pub struct RelationMeta {
 
 /// One column of a model's own table.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct FieldMeta {
     /// The Rust field name (`user`); for an implicit parent link, `<parent>_ptr`.
     pub name: &'static str,
@@ -100,6 +102,7 @@ pub struct FieldMeta {
 
 /// A model's metadata.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct ModelMeta {
     /// The app label (`auth`), used in labels such as `auth.User`.
     pub app_label: &'static str,
@@ -122,6 +125,33 @@ pub struct ModelMeta {
 }
 
 impl ModelMeta {
+    /// The derive's constructor (contract version 1).
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub const fn __new(
+        app_label: &'static str,
+        name: &'static str,
+        model_name: &'static str,
+        table: &'static str,
+        fields: &'static [FieldMeta],
+        pk: usize,
+        parent: Option<fn() -> &'static ModelMeta>,
+        load: fn(
+            &mut crate::model::RowReader<'_, '_>,
+        ) -> crate::Result<Box<dyn crate::model::DynModel>>,
+    ) -> ModelMeta {
+        ModelMeta {
+            app_label,
+            name,
+            model_name,
+            table,
+            fields,
+            pk,
+            parent,
+            load,
+        }
+    }
+
     /// `app_label.Name`, Django's `_meta.label`.
     pub fn label(&self) -> String {
         format!("{}.{}", self.app_label, self.name)
@@ -182,7 +212,125 @@ impl ModelMeta {
     }
 }
 
+impl RelationMeta {
+    /// The derive's constructor (contract version 1): a relation to `target`
+    /// with Django's defaults; the `const fn` setters below change them.
+    #[doc(hidden)]
+    pub const fn __new(target: fn() -> &'static ModelMeta, on_delete: OnDelete) -> RelationMeta {
+        RelationMeta {
+            target,
+            to_field: None,
+            on_delete,
+            related_name: None,
+            related_query_name: None,
+            parent_link: false,
+            auto_created: false,
+            db_constraint: true,
+            limit_choices_to: None,
+        }
+    }
+
+    #[doc(hidden)]
+    pub const fn __to_field(mut self, f: Option<&'static str>) -> Self {
+        self.to_field = f;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn __names(
+        mut self,
+        related_name: Option<&'static str>,
+        related_query_name: Option<&'static str>,
+    ) -> Self {
+        self.related_name = related_name;
+        self.related_query_name = related_query_name;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn __parent_link(mut self, parent_link: bool, auto_created: bool) -> Self {
+        self.parent_link = parent_link;
+        self.auto_created = auto_created;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn __db_constraint(mut self, on: bool) -> Self {
+        self.db_constraint = on;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn __limit_choices_to(mut self, f: Option<fn() -> crate::query::Q>) -> Self {
+        self.limit_choices_to = f;
+        self
+    }
+}
+
 impl FieldMeta {
+    /// The derive's constructor (contract version 1): a plain NOT NULL
+    /// column; the `const fn` setters below change that.
+    #[doc(hidden)]
+    pub const fn __new(
+        name: &'static str,
+        column: &'static str,
+        sql_type: &'static str,
+        fits: fn(&'static FieldMeta, &Value) -> Result<(), String>,
+    ) -> FieldMeta {
+        FieldMeta {
+            name,
+            column,
+            sql_type,
+            null: false,
+            primary_key: false,
+            auto: false,
+            unique: false,
+            max_length: None,
+            default: None,
+            relation: None,
+            rel_db_type: "",
+            fits,
+        }
+    }
+
+    #[doc(hidden)]
+    pub const fn __null(mut self, null: bool) -> Self {
+        self.null = null;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn __key(mut self, primary_key: bool, auto: bool, rel_db_type: &'static str) -> Self {
+        self.primary_key = primary_key;
+        self.auto = auto;
+        self.rel_db_type = rel_db_type;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn __unique(mut self, unique: bool) -> Self {
+        self.unique = unique;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn __max_length(mut self, n: Option<usize>) -> Self {
+        self.max_length = n;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn __default(mut self, f: Option<fn() -> Value>) -> Self {
+        self.default = f;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn __relation(mut self, r: &'static RelationMeta) -> Self {
+        self.relation = Some(r);
+        self
+    }
+
     /// Checks that `v` can be stored in this field and read back into its
     /// Rust type (`1 << 40` does not fit an `i32`, text does not fit an
     /// `i64`, NULL does not fit a field that is not an `Option`).

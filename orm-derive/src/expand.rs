@@ -134,7 +134,7 @@ pub fn expand(m: &Model) -> TokenStream {
                 (
                     quote!(""),
                     quote!(#null),
-                    quote!(::core::option::Option::Some(&#rel_static)),
+                    quote!(&#rel_static),
                     "",
                     false,
                     true,
@@ -147,21 +147,18 @@ pub fn expand(m: &Model) -> TokenStream {
             }
             _ => quote!(::orm_core::__private::fits_relation),
         };
+        let with_relation = match &f.kind {
+            Kind::Plain => quote!(),
+            _ => quote!(.__relation(#relation)),
+        };
         field_metas.push(quote! {
-            ::orm_core::__private::FieldMeta {
-                name: #fname,
-                column: #column,
-                sql_type: #sql_type,
-                null: #null,
-                primary_key: #pk,
-                auto: #auto,
-                unique: #unique,
-                max_length: #max_length,
-                default: #default,
-                relation: #relation,
-                rel_db_type: #rel_db_type,
-                fits: #fits,
-            }
+            ::orm_core::__private::FieldMeta::__new(#fname, #column, #sql_type, #fits)
+                .__null(#null)
+                .__key(#pk, #auto, #rel_db_type)
+                .__unique(#unique)
+                .__max_length(#max_length)
+                .__default(#default)
+                #with_relation
         });
     }
     let n_fields = field_metas.len();
@@ -405,16 +402,21 @@ pub fn expand(m: &Model) -> TokenStream {
 
             static __ORM_FIELDS: [::orm_core::__private::FieldMeta; #n_fields] = [#(#field_metas),*];
 
-            static __ORM_META: ::orm_core::__private::ModelMeta = ::orm_core::__private::ModelMeta {
-                app_label: #app,
-                name: #name,
-                model_name: #model_name,
-                table: #table,
-                fields: &__ORM_FIELDS,
-                pk: #pk_index,
-                parent: #parent_meta,
-                load: ::orm_core::__private::load_dyn::<#ident>,
-            };
+            const _: () = ::core::assert!(
+                ::orm_core::__private::CONTRACT == 1,
+                "orm-derive and orm-core versions do not match"
+            );
+
+            static __ORM_META: ::orm_core::__private::ModelMeta = ::orm_core::__private::ModelMeta::__new(
+                #app,
+                #name,
+                #model_name,
+                #table,
+                &__ORM_FIELDS,
+                #pk_index,
+                #parent_meta,
+                ::orm_core::__private::load_dyn::<#ident>,
+            );
 
             fn __orm_meta() -> &'static ::orm_core::__private::ModelMeta {
                 &__ORM_META
@@ -560,17 +562,13 @@ fn relation_static(m: &Model, f: &Field, rel: &Relation, name: &Ident, i: usize)
             <#t as ::orm_core::Model>::META
         }
         #(#extra)*
-        static #name: ::orm_core::__private::RelationMeta = ::orm_core::__private::RelationMeta {
-            target: #target_fn,
-            to_field: #to_field,
-            on_delete: #on_delete,
-            related_name: #related_name,
-            related_query_name: #related_query_name,
-            parent_link: #parent_link,
-            auto_created: #auto_created,
-            db_constraint: #db_constraint,
-            limit_choices_to: #limit,
-        };
+        static #name: ::orm_core::__private::RelationMeta =
+            ::orm_core::__private::RelationMeta::__new(#target_fn, #on_delete)
+                .__to_field(#to_field)
+                .__names(#related_name, #related_query_name)
+                .__parent_link(#parent_link, #auto_created)
+                .__db_constraint(#db_constraint)
+                .__limit_choices_to(#limit);
     }
 }
 
@@ -647,16 +645,16 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
     let model_name = name.to_lowercase();
     quote! {
         const _: () = {
-            static __ORM_META: ::orm_core::__private::ModelMeta = ::orm_core::__private::ModelMeta {
-                app_label: "",
-                name: #name,
-                model_name: #model_name,
-                table: "",
-                fields: &[],
-                pk: 0,
-                parent: ::core::option::Option::None,
-                load: ::orm_core::__private::load_dyn::<#ident>,
-            };
+            static __ORM_META: ::orm_core::__private::ModelMeta = ::orm_core::__private::ModelMeta::__new(
+                "",
+                #name,
+                #model_name,
+                "",
+                &[],
+                0,
+                ::core::option::Option::None,
+                ::orm_core::__private::load_dyn::<#ident>,
+            );
 
             #[automatically_derived]
             impl ::orm_core::__private::Record for #ident {

@@ -203,11 +203,10 @@ mod tests {
         );
         assert!(!out.contains("compile_error"), "{out}");
         for part in [
-            "name : \"Doc\"",
-            "model_name : \"doc\"",
-            "name : \"type\" , column : \"type\"",
-            "name : \"ref\" , column : \"ref_id\"",
-            "auto : true",
+            "ModelMeta :: __new (\"app\" , \"Doc\" , \"doc\"",
+            "FieldMeta :: __new (\"type\" , \"type\"",
+            "FieldMeta :: __new (\"ref\" , \"ref_id\"",
+            ". __key (true , true , \"bigint\")",
             "Q :: kw (\"type\"",
             "fn r#type ()",
             "fn r#ref ()",
@@ -221,7 +220,7 @@ mod tests {
         assert!(!out.contains("\"r#"), "{out}");
 
         let out = expand("struct R { #[parent] p: r#Place, stars: i32 }");
-        assert!(out.contains("column : \"place_ptr_id\""), "{out}");
+        assert!(out.contains("\"place_ptr_id\""), "{out}");
         assert!(out.contains("trait ROfPlace"), "{out}");
     }
 
