@@ -1,6 +1,7 @@
 //! Parse: the derive input into a typed model, with every attribute decided.
 //! Mistakes are collected (not returned early) so all are reported at once.
 
+use crate::symbol::*;
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::ext::IdentExt;
@@ -470,16 +471,16 @@ pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
 
     let mut app = std::env::var("CARGO_CRATE_NAME").unwrap_or_else(|_| "app".into());
     let mut table = None;
-    for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
+    for attr in input.attrs.iter().filter(|a| a.path() == MODEL) {
         let mut seen = Vec::new();
         let r = attr.parse_nested_meta(|meta| {
-            once(cx, &mut seen, "model", &meta.path);
-            if meta.path.is_ident("app") {
+            once(cx, &mut seen, MODEL.0, &meta.path);
+            if meta.path == APP {
                 app = lit_str(&meta)?.value();
-            } else if meta.path.is_ident("table") {
+            } else if meta.path == TABLE {
                 table = Some(lit_str(&meta)?.value());
             } else {
-                unknown_option(cx, "model", &meta.path, MODEL_OPTIONS, MODEL_HELP);
+                unknown_option(cx, MODEL.0, &meta.path, MODEL_OPTIONS, MODEL_HELP);
                 skip_value(&meta)?;
             }
             Ok(())
@@ -532,9 +533,9 @@ fn parse_field(cx: &mut Ctxt, f: &syn::Field, model: &Ident) -> Option<Field> {
         ty,
     };
     for attr in &f.attrs {
-        if attr.path().is_ident("field") {
+        if attr.path() == FIELD {
             field_attr(cx, &mut field, attr);
-        } else if attr.path().is_ident("parent") {
+        } else if attr.path() == PARENT {
             if !matches!(attr.meta, syn::Meta::Path(_)) {
                 cx.error_spanned(
                     &attr.meta,
@@ -554,7 +555,7 @@ fn parse_field(cx: &mut Ctxt, f: &syn::Field, model: &Ident) -> Option<Field> {
             rel.parent_link = true;
             rel.implicit_parent = true;
             field.kind = Kind::Parent(Box::new(rel));
-        } else if attr.path().is_ident("one_to_one") {
+        } else if attr.path() == ONE_TO_ONE {
             one_to_one_attr(cx, &mut field, attr, model);
         }
     }
@@ -580,16 +581,16 @@ fn field_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
     let mut seen = Vec::new();
     let r = attr.parse_nested_meta(|meta| {
         let p = &meta.path;
-        once(cx, &mut seen, "field", p);
-        if p.is_ident("primary_key") {
+        once(cx, &mut seen, FIELD.0, p);
+        if p == PRIMARY_KEY {
             field.primary_key = Some(p.span());
-        } else if p.is_ident("unique") {
+        } else if p == UNIQUE {
             field.unique = true;
-        } else if p.is_ident("blank") {
+        } else if p == BLANK {
             field.blank = true;
-        } else if p.is_ident("default") {
+        } else if p == DEFAULT {
             field.default = Some(meta.value()?.parse()?);
-        } else if p.is_ident("max_length") {
+        } else if p == MAX_LENGTH {
             let lit: syn::LitInt = meta.value()?.parse()?;
             match lit.base10_parse::<usize>() {
                 Ok(n) if n > 0 => field.max_length = Some((n, p.span())),
@@ -599,11 +600,11 @@ fn field_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
                     "#[field(max_length = 150)]",
                 ),
             }
-        } else if p.is_ident("db_column") {
+        } else if p == DB_COLUMN {
             field.db_column = Some(lit_str(&meta)?);
-        } else if p.is_ident("db_type") {
+        } else if p == DB_TYPE {
             field.db_type = Some(lit_str(&meta)?);
-        } else if p.is_ident("null") {
+        } else if p == NULL {
             let nullable = if field.is_option {
                 format!("`{}` is already nullable; remove `null`", tidy(&field.ty))
             } else {
@@ -620,7 +621,7 @@ fn field_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
             );
             skip_value(&meta)?;
         } else {
-            unknown_option(cx, "field", p, FIELD_OPTIONS, FIELD_HELP);
+            unknown_option(cx, FIELD.0, p, FIELD_OPTIONS, FIELD_HELP);
             skip_value(&meta)?;
         }
         Ok(())
@@ -652,30 +653,30 @@ fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute, model: &I
         syn::Meta::Path(_) => Ok(()),
         _ => attr.parse_nested_meta(|meta| {
             let p = &meta.path;
-            once(cx, &mut seen, "one_to_one", p);
-            if p.is_ident("on_delete") {
+            once(cx, &mut seen, ONE_TO_ONE.0, p);
+            if p == ON_DELETE {
                 on_delete_given = true;
                 let value: Expr = meta.value()?.parse()?;
                 rel.on_delete_span = value.span();
                 rel.on_delete = parse_on_delete(cx, &value);
-            } else if p.is_ident("related_name") {
+            } else if p == RELATED_NAME {
                 rel.related_name = Some(lit_str(&meta)?);
-            } else if p.is_ident("related_query_name") {
+            } else if p == RELATED_QUERY_NAME {
                 rel.related_query_name = Some(lit_str(&meta)?);
-            } else if p.is_ident("to_field") {
+            } else if p == TO_FIELD {
                 rel.to_field = Some(lit_str(&meta)?);
-            } else if p.is_ident("primary_key") {
+            } else if p == PRIMARY_KEY {
                 field.primary_key = Some(p.span());
-            } else if p.is_ident("parent_link") {
+            } else if p == PARENT_LINK {
                 rel.parent_link = true;
-            } else if p.is_ident("db_constraint") {
+            } else if p == DB_CONSTRAINT {
                 let b: syn::LitBool = meta.value()?.parse()?;
                 rel.db_constraint = b.value;
-            } else if p.is_ident("db_column") {
+            } else if p == DB_COLUMN {
                 field.db_column = Some(lit_str(&meta)?);
-            } else if p.is_ident("default") {
+            } else if p == DEFAULT {
                 field.default = Some(meta.value()?.parse()?);
-            } else if p.is_ident("null") {
+            } else if p == NULL {
                 rel.null_given = true;
                 let help = if nullable {
                     format!("`{}` is already nullable; remove `null`", tidy(&field.ty))
@@ -691,7 +692,7 @@ fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute, model: &I
                     help,
                 );
                 skip_value(&meta)?;
-            } else if p.is_ident("limit_choices_to") {
+            } else if p == LIMIT_CHOICES_TO {
                 meta.parse_nested_meta(|inner| {
                     let key = inner.path.get_ident().cloned().ok_or_else(|| {
                         inner.error("expected a field name, e.g. limit_choices_to(is_staff = true)")
@@ -701,7 +702,7 @@ fn one_to_one_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute, model: &I
                     Ok(())
                 })?;
             } else {
-                unknown_option(cx, "one_to_one", p, O2O_OPTIONS, O2O_HELP);
+                unknown_option(cx, ONE_TO_ONE.0, p, O2O_OPTIONS, O2O_HELP);
                 skip_value(&meta)?;
             }
             Ok(())

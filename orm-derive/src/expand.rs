@@ -52,17 +52,19 @@ fn opt_str(s: Option<String>) -> TokenStream {
     }
 }
 
-pub fn expand(m: &Model) -> TokenStream {
-    let ident = &m.ident;
-    let vis = &m.vis;
-    let name = &m.name;
-    let model_name = name.to_lowercase();
-    let app = &m.app;
-    let table = m
-        .table
-        .clone()
-        .unwrap_or_else(|| format!("{}_{}", app.to_lowercase(), model_name));
+/// Everything one model expands to, computed once and emitted by output.
+struct Expansion<'a> {
+    m: &'a Model,
+    cols: Vec<Col>,
+    pk_index: usize,
+    parent: Option<(usize, &'a Field, &'a Relation)>,
+}
 
+/// The model's expansion, inside `const _: () = { ... };`: its static
+/// metadata, the `Record` impl (the derive contract), the column and relation
+/// accessors and the `Deref` to a multi-table parent; then one public
+/// reverse-accessor trait per relation.
+pub fn expand(m: &Model) -> TokenStream {
     let cols: Vec<Col> = m.fields.iter().map(column_of).collect();
     let pk_index = cols.iter().position(|c| c.pk).unwrap_or(0);
     let parent = m
@@ -73,319 +75,16 @@ pub fn expand(m: &Model) -> TokenStream {
             Kind::Parent(rel) => Some((i, f, &**rel)),
             _ => None,
         });
-
-    let mut helpers = Vec::new();
-    let mut field_metas = Vec::new();
-    for (i, (f, c)) in m.fields.iter().zip(&cols).enumerate() {
-        let fname = &c.name;
-        let column = &c.column;
-        let pk = i == pk_index;
-        let ty = &f.ty;
-        let max_length = match f.max_length() {
-            Some(n) => quote!(::core::option::Option::Some(#n)),
-            None => quote!(::core::option::Option::None),
-        };
-        let default = match &f.default {
-            Some(e) => {
-                let fun = format_ident!("__orm_default_{}", f.ident);
-                helpers.push(quote! {
-                    fn #fun() -> ::orm_core::Value { ::orm_core::__private::value(&(#e)) }
-                });
-                quote!(::core::option::Option::Some(#fun as fn() -> ::orm_core::Value))
-            }
-            None => quote!(::core::option::Option::None),
-        };
-        let (sql_type, null, relation, rel_db_type, auto, unique) = match &f.kind {
-            Kind::Plain => {
-                let sql_type = if let Some(t) = &f.db_type {
-                    t.value().into_token_stream()
-                } else if f.auto.is_some() && pk {
-                    quote!("integer")
-                } else if let Some(n) = f.max_length() {
-                    let vc = format!("varchar({n})");
-                    quote_spanned! {ty.span()=>
-                        ::orm_core::__private::text_type(#vc,
-                            <#ty as ::orm_core::__private::SqlType>::SQL_TYPE,
-                            <#ty as ::orm_core::__private::SqlType>::TEXT)
-                    }
-                } else {
-                    quote_spanned!(ty.span()=> <#ty as ::orm_core::__private::SqlType>::SQL_TYPE)
-                };
-                let null = if f.auto.is_some() && pk {
-                    quote!(false)
-                } else {
-                    quote_spanned!(ty.span()=> <#ty as ::orm_core::__private::SqlType>::NULLABLE)
-                };
-                let rel_db = if pk { f.auto.unwrap_or("") } else { "" };
-                let auto = f.auto.is_some() && pk;
-                (
-                    sql_type,
-                    null,
-                    quote!(::core::option::Option::None),
-                    rel_db,
-                    auto,
-                    f.unique || pk,
-                )
-            }
-            Kind::Relation(rel) | Kind::Parent(rel) => {
-                let rel_static = format_ident!("__ORM_REL_{}", i);
-                helpers.push(relation_static(m, f, rel, &rel_static, i));
-                let null = rel.nullable;
-                (
-                    quote!(""),
-                    quote!(#null),
-                    quote!(&#rel_static),
-                    "",
-                    false,
-                    true,
-                )
-            }
-        };
-        let fits = match &f.kind {
-            Kind::Plain => {
-                quote_spanned!(ty.span()=> ::orm_core::__private::fits::<#ty>)
-            }
-            _ => quote!(::orm_core::__private::fits_relation),
-        };
-        let with_relation = match &f.kind {
-            Kind::Plain => quote!(),
-            _ => quote!(.__relation(#relation)),
-        };
-        field_metas.push(quote! {
-            ::orm_core::__private::FieldMeta::__new(#fname, #column, #sql_type, #fits)
-                .__null(#null)
-                .__key(#pk, #auto, #rel_db_type)
-                .__unique(#unique)
-                .__max_length(#max_length)
-                .__default(#default)
-                #with_relation
-        });
-    }
-    let n_fields = field_metas.len();
-
-    let parent_meta = match parent {
-        Some((_, _, rel)) => {
-            let t = &rel.target;
-            helpers.push(quote! {
-                fn __orm_parent_meta() -> &'static ::orm_core::__private::ModelMeta {
-                    <#t as ::orm_core::Model>::META
-                }
-            });
-            quote!(::core::option::Option::Some(__orm_parent_meta))
-        }
-        None => quote!(::core::option::Option::None),
+    let x = Expansion {
+        m,
+        cols,
+        pk_index,
+        parent,
     };
-
-    // --- Model impl pieces -------------------------------------------------
-    // In bounds: `check::primary_key` reports a model without a primary key
-    // (so without fields), and `expand` runs only on a model without errors.
-    let pk_field = &m.fields[pk_index];
-    let pk_ident = &pk_field.ident;
-    let (pk_get, pk_set) = match &pk_field.kind {
-        Kind::Parent(rel) => {
-            let t = &rel.target;
-            (
-                quote!(<#t as ::orm_core::Model>::pk(&self.#pk_ident)),
-                quote!(<#t as ::orm_core::Model>::set_pk(&mut self.#pk_ident, pk)),
-            )
-        }
-        _ => (
-            quote!(::orm_core::__private::pk_value(&self.#pk_ident)),
-            quote!(::orm_core::__private::PkSlot::set_pk(&mut self.#pk_ident, pk)),
-        ),
-    };
-
-    let mut reads = Vec::new();
-    let mut parent_read = quote!();
-    let mut binds = Vec::new();
-    let mut value_arms = Vec::new();
-    let mut prepares = Vec::new();
-    let mut fills = Vec::new();
-    let mut sets = Vec::new();
-    let mut cleans = Vec::new();
-    let mut col_fns = Vec::new();
-    let mut field_idents = Vec::new();
-    for (i, (f, c)) in m.fields.iter().zip(&cols).enumerate() {
-        let fi = &f.ident;
-        let ty = &f.ty;
-        let cname = &c.name;
-        field_idents.push(fi.clone());
-        let skip_pk = if i == pk_index {
-            quote!(if with_pk)
-        } else {
-            quote!()
-        };
-        match &f.kind {
-            Kind::Parent(rel) => {
-                let t = &rel.target;
-                parent_read = quote! {
-                    let #fi = <#t as ::orm_core::__private::Record>::__from_row(row)?;
-                };
-                reads.push(quote!(row.skip();));
-                binds.push(quote! {
-                    #skip_pk { b.bind(&<#t as ::orm_core::Model>::pk(&self.#fi), <Self as ::orm_core::__private::Record>::__META, #i)?; }
-                });
-                value_arms.push(quote!(#cname => <#t as ::orm_core::Model>::pk(&self.#fi),));
-            }
-            _ => {
-                reads.push(quote_spanned! {ty.span()=>
-                    let #fi: #ty = row.read(<Self as ::orm_core::__private::Record>::__META, #i)?;
-                });
-                if let Kind::Relation(rel) = &f.kind {
-                    if let Some(to) = &rel.to_field {
-                        reads.push(quote! {
-                            let #fi = ::orm_core::__private::ToField::with_to_field(#fi, #to);
-                        });
-                    }
-                }
-                // Spanned on the field type, so that a type the ORM cannot
-                // store is reported on the field, not on `#[derive(Model)]`.
-                let mut at_ty = fi.clone();
-                at_ty.set_span(ty.span());
-                let bind = quote_spanned!(ty.span()=> b.bind(&self.#at_ty, <Self as ::orm_core::__private::Record>::__META, #i));
-                binds.push(quote!(#skip_pk { #bind?; }));
-                let value = quote_spanned!(ty.span()=> ::orm_core::__private::value(&self.#at_ty));
-                value_arms.push(quote!(#cname => ::core::option::Option::Some(#value),));
-            }
-        }
-        let doc_col = format!(
-            "The `{}` column of `{}`, for filters and ordering.",
-            c.column, name
-        );
-        match &f.kind {
-            Kind::Plain => {
-                if f.is_text {
-                    let max = match f.max_length() {
-                        Some(n) => quote!(::core::option::Option::Some(#n)),
-                        None => quote!(::core::option::Option::None),
-                    };
-                    let blank = f.blank || f.is_option;
-                    cleans.push(quote! {
-                        ::orm_core::__private::check_text(errors, #cname,
-                            ::orm_core::__private::TextField::text(&self.#fi), #max, #blank);
-                    });
-                }
-                col_fns.push(quote! {
-                    #[doc = #doc_col]
-                    #[allow(dead_code)]
-                    #vis fn #fi() -> ::orm_core::Col<Self> {
-                        ::orm_core::Col::__new(0, &__ORM_FIELDS[#i])
-                    }
-                });
-            }
-            Kind::Relation(rel) => {
-                let t = &rel.target;
-                let to_field = opt_str(rel.to_field.as_ref().map(|l| l.value()));
-                if rel.nullable {
-                    prepares.push(quote! {
-                        ::orm_core::__private::prepare_opt(&mut self.#fi, op, <Self as ::orm_core::Model>::META, #cname, #to_field)?;
-                    });
-                    fills.push(quote! {
-                        if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
-                            return ::orm_core::__private::fill_opt(&mut self.#fi, db, row, plan);
-                        }
-                    });
-                    sets.push(quote! {
-                        if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
-                            return ::orm_core::__private::CacheSlot::set_cached(&mut self.#fi, obj);
-                        }
-                    });
-                } else {
-                    prepares.push(quote! {
-                        self.#fi.__prepare(op, <Self as ::orm_core::Model>::META, #cname, #to_field)?;
-                    });
-                    fills.push(quote! {
-                        if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
-                            return self.#fi.__fill(db, row, plan);
-                        }
-                    });
-                    sets.push(quote! {
-                        if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
-                            return ::orm_core::__private::CacheSlot::set_cached(&mut self.#fi, obj);
-                        }
-                    });
-                }
-                let doc_rel = format!("The one-to-one relation `{name}.{fi}` to `{}`: filter across it with `.then(...)`, follow it with `select_related`.", rel.target_name);
-                let choices = format_ident!("{}_choices", fi);
-                let doc_choices = format!(
-                    "The `{}` rows `{name}.{fi}` may point at (its `limit_choices_to`).",
-                    rel.target_name
-                );
-                let limit = if rel.limit_choices_to.is_empty() {
-                    quote!()
-                } else {
-                    let lim = format_ident!("__orm_limit_{}", i);
-                    quote!(.filter(#lim()))
-                };
-                col_fns.push(quote! {
-                    #[doc = #doc_rel]
-                    #[allow(dead_code)]
-                    #vis fn #fi() -> ::orm_core::Rel<Self, #t> {
-                        ::orm_core::Rel::__forward(0, &__ORM_FIELDS[#i])
-                    }
-                    #[doc = #doc_choices]
-                    #[allow(dead_code)]
-                    #vis fn #choices() -> ::orm_core::QuerySet<#t> {
-                        <#t as ::orm_core::Model>::objects() #limit
-                    }
-                });
-            }
-            Kind::Parent(_) => {}
-        }
-    }
-
-    let set_parent = match parent {
-        Some((_, f, rel)) => {
-            let t = &rel.target;
-            let fi = &f.ident;
-            quote!(<#t as ::orm_core::__private::Record>::__set_cached(&mut self.#fi, field, obj))
-        }
-        None => quote!({
-            let _ = obj;
-            false
-        }),
-    };
-    let (save_parents, prepare_parent, fill_parent, clean_parent, value_parent, deref) =
-        match parent {
-            Some((_, f, rel)) => {
-                let t = &rel.target;
-                let fi = &f.ident;
-                (
-                    quote! {
-                        fn __save_parents(&mut self, db: &::orm_core::Db, raw: bool) -> ::orm_core::Result<bool> {
-                            ::orm_core::__private::save_chain(db, &mut self.#fi, raw)
-                        }
-                    },
-                    quote!(<#t as ::orm_core::__private::Record>::__prepare_related(&mut self.#fi, op)?;),
-                    quote!(return <#t as ::orm_core::__private::Record>::__fill_forward(&mut self.#fi, db, field, row, plan);),
-                    quote!(<#t as ::orm_core::__private::Record>::__clean_fields(&self.#fi, errors);),
-                    quote!(<#t as ::orm_core::Model>::value_of(&self.#fi, field)),
-                    quote! {
-                        #[automatically_derived]
-                        impl ::core::ops::Deref for #ident {
-                            type Target = #t;
-                            fn deref(&self) -> &#t { &self.#fi }
-                        }
-                        #[automatically_derived]
-                        impl ::core::ops::DerefMut for #ident {
-                            fn deref_mut(&mut self) -> &mut #t { &mut self.#fi }
-                        }
-                    },
-                )
-            }
-            None => (
-                quote!(),
-                quote!(),
-                quote! {
-                    row.skip_plan(plan);
-                    ::core::result::Result::Ok(())
-                },
-                quote!(),
-                quote!(::core::option::Option::None),
-                quote!(),
-            ),
-        };
-
+    let metadata = x.metadata();
+    let record = x.record_impl();
+    let accessors = x.accessors();
+    let deref = x.parent_deref();
     let reverse_traits: Vec<TokenStream> = m
         .fields
         .iter()
@@ -395,9 +94,139 @@ pub fn expand(m: &Model) -> TokenStream {
             Kind::Plain => None,
         })
         .collect();
-
     quote! {
         const _: () = {
+            #metadata
+            #record
+            #accessors
+            #deref
+        };
+
+        #(#reverse_traits)*
+    }
+}
+
+impl Expansion<'_> {
+    /// The field and relation statics, `__ORM_META` and its registration.
+    fn metadata(&self) -> TokenStream {
+        let m = self.m;
+        let cols = &self.cols;
+        let pk_index = self.pk_index;
+        let parent = self.parent;
+        let ident = &m.ident;
+        let name = &m.name;
+        let _ = (cols, pk_index, parent, ident, name);
+        let vis = &m.vis;
+        let _ = vis;
+        let model_name = name.to_lowercase();
+        let app = &m.app;
+        let table = m
+            .table
+            .clone()
+            .unwrap_or_else(|| format!("{}_{}", app.to_lowercase(), model_name));
+        let mut helpers = Vec::new();
+        let mut field_metas = Vec::new();
+        for (i, (f, c)) in m.fields.iter().zip(cols.iter()).enumerate() {
+            let fname = &c.name;
+            let column = &c.column;
+            let pk = i == pk_index;
+            let ty = &f.ty;
+            let max_length = match f.max_length() {
+                Some(n) => quote!(::core::option::Option::Some(#n)),
+                None => quote!(::core::option::Option::None),
+            };
+            let default = match &f.default {
+                Some(e) => {
+                    let fun = format_ident!("__orm_default_{}", f.ident);
+                    helpers.push(quote! {
+                        fn #fun() -> ::orm_core::Value { ::orm_core::__private::value(&(#e)) }
+                    });
+                    quote!(::core::option::Option::Some(#fun as fn() -> ::orm_core::Value))
+                }
+                None => quote!(::core::option::Option::None),
+            };
+            let (sql_type, null, relation, rel_db_type, auto, unique) = match &f.kind {
+                Kind::Plain => {
+                    let sql_type = if let Some(t) = &f.db_type {
+                        t.value().into_token_stream()
+                    } else if f.auto.is_some() && pk {
+                        quote!("integer")
+                    } else if let Some(n) = f.max_length() {
+                        let vc = format!("varchar({n})");
+                        quote_spanned! {ty.span()=>
+                            ::orm_core::__private::text_type(#vc,
+                                <#ty as ::orm_core::__private::SqlType>::SQL_TYPE,
+                                <#ty as ::orm_core::__private::SqlType>::TEXT)
+                        }
+                    } else {
+                        quote_spanned!(ty.span()=> <#ty as ::orm_core::__private::SqlType>::SQL_TYPE)
+                    };
+                    let null = if f.auto.is_some() && pk {
+                        quote!(false)
+                    } else {
+                        quote_spanned!(ty.span()=> <#ty as ::orm_core::__private::SqlType>::NULLABLE)
+                    };
+                    let rel_db = if pk { f.auto.unwrap_or("") } else { "" };
+                    let auto = f.auto.is_some() && pk;
+                    (
+                        sql_type,
+                        null,
+                        quote!(::core::option::Option::None),
+                        rel_db,
+                        auto,
+                        f.unique || pk,
+                    )
+                }
+                Kind::Relation(rel) | Kind::Parent(rel) => {
+                    let rel_static = format_ident!("__ORM_REL_{}", i);
+                    helpers.push(relation_static(m, f, rel, &rel_static, i));
+                    let null = rel.nullable;
+                    (
+                        quote!(""),
+                        quote!(#null),
+                        quote!(&#rel_static),
+                        "",
+                        false,
+                        true,
+                    )
+                }
+            };
+            let fits = match &f.kind {
+                Kind::Plain => {
+                    quote_spanned!(ty.span()=> ::orm_core::__private::fits::<#ty>)
+                }
+                _ => quote!(::orm_core::__private::fits_relation),
+            };
+            let with_relation = match &f.kind {
+                Kind::Plain => quote!(),
+                _ => quote!(.__relation(#relation)),
+            };
+            field_metas.push(quote! {
+                ::orm_core::__private::FieldMeta::__new(#fname, #column, #sql_type, #fits)
+                    .__null(#null)
+                    .__key(#pk, #auto, #rel_db_type)
+                    .__unique(#unique)
+                    .__max_length(#max_length)
+                    .__default(#default)
+                    #with_relation
+            });
+        }
+        let n_fields = field_metas.len();
+
+        let parent_meta = match parent {
+            Some((_, _, rel)) => {
+                let t = &rel.target;
+                helpers.push(quote! {
+                    fn __orm_parent_meta() -> &'static ::orm_core::__private::ModelMeta {
+                        <#t as ::orm_core::Model>::META
+                    }
+                });
+                quote!(::core::option::Option::Some(__orm_parent_meta))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+
+        quote! {
             #(#helpers)*
 
             static __ORM_FIELDS: [::orm_core::__private::FieldMeta; #n_fields] = [#(#field_metas),*];
@@ -426,6 +255,144 @@ pub fn expand(m: &Model) -> TokenStream {
                 ::orm_core::__private::ModelEntry(__orm_meta)
             }
 
+        }
+    }
+
+    /// The `Record` impl: keys, row decoding, binding, the relation caches
+    /// and field validation.
+    fn record_impl(&self) -> TokenStream {
+        let m = self.m;
+        let cols = &self.cols;
+        let pk_index = self.pk_index;
+        let parent = self.parent;
+        let ident = &m.ident;
+        let name = &m.name;
+        let _ = (cols, pk_index, parent, ident, name);
+        let (save_parents, prepare_parent, fill_parent, clean_parent, value_parent, set_parent) =
+            self.parent_pieces();
+        // --- Record impl pieces -------------------------------------------------
+        // In bounds: `check::primary_key` reports a model without a primary key
+        // (so without fields), and `expand` runs only on a model without errors.
+        let pk_field = &m.fields[pk_index];
+        let pk_ident = &pk_field.ident;
+        let (pk_get, pk_set) = match &pk_field.kind {
+            Kind::Parent(rel) => {
+                let t = &rel.target;
+                (
+                    quote!(<#t as ::orm_core::Model>::pk(&self.#pk_ident)),
+                    quote!(<#t as ::orm_core::Model>::set_pk(&mut self.#pk_ident, pk)),
+                )
+            }
+            _ => (
+                quote!(::orm_core::__private::pk_value(&self.#pk_ident)),
+                quote!(::orm_core::__private::PkSlot::set_pk(&mut self.#pk_ident, pk)),
+            ),
+        };
+
+        let mut reads = Vec::new();
+        let mut parent_read = quote!();
+        let mut binds = Vec::new();
+        let mut value_arms = Vec::new();
+        let mut prepares = Vec::new();
+        let mut fills = Vec::new();
+        let mut sets = Vec::new();
+        let mut cleans = Vec::new();
+        let mut field_idents = Vec::new();
+        for (i, (f, c)) in m.fields.iter().zip(cols.iter()).enumerate() {
+            let fi = &f.ident;
+            let ty = &f.ty;
+            let cname = &c.name;
+            field_idents.push(fi.clone());
+            let skip_pk = if i == pk_index {
+                quote!(if with_pk)
+            } else {
+                quote!()
+            };
+            match &f.kind {
+                Kind::Parent(rel) => {
+                    let t = &rel.target;
+                    parent_read = quote! {
+                        let #fi = <#t as ::orm_core::__private::Record>::__from_row(row)?;
+                    };
+                    reads.push(quote!(row.skip();));
+                    binds.push(quote! {
+                        #skip_pk { b.bind(&<#t as ::orm_core::Model>::pk(&self.#fi), <Self as ::orm_core::__private::Record>::__META, #i)?; }
+                    });
+                    value_arms.push(quote!(#cname => <#t as ::orm_core::Model>::pk(&self.#fi),));
+                }
+                _ => {
+                    reads.push(quote_spanned! {ty.span()=>
+                        let #fi: #ty = row.read(<Self as ::orm_core::__private::Record>::__META, #i)?;
+                    });
+                    if let Kind::Relation(rel) = &f.kind {
+                        if let Some(to) = &rel.to_field {
+                            reads.push(quote! {
+                                let #fi = ::orm_core::__private::ToField::with_to_field(#fi, #to);
+                            });
+                        }
+                    }
+                    // Spanned on the field type, so that a type the ORM cannot
+                    // store is reported on the field, not on `#[derive(Model)]`.
+                    let mut at_ty = fi.clone();
+                    at_ty.set_span(ty.span());
+                    let bind = quote_spanned!(ty.span()=> b.bind(&self.#at_ty, <Self as ::orm_core::__private::Record>::__META, #i));
+                    binds.push(quote!(#skip_pk { #bind?; }));
+                    let value =
+                        quote_spanned!(ty.span()=> ::orm_core::__private::value(&self.#at_ty));
+                    value_arms.push(quote!(#cname => ::core::option::Option::Some(#value),));
+                }
+            }
+            match &f.kind {
+                Kind::Plain => {
+                    if f.is_text {
+                        let max = match f.max_length() {
+                            Some(n) => quote!(::core::option::Option::Some(#n)),
+                            None => quote!(::core::option::Option::None),
+                        };
+                        let blank = f.blank || f.is_option;
+                        cleans.push(quote! {
+                            ::orm_core::__private::check_text(errors, #cname,
+                                ::orm_core::__private::TextField::text(&self.#fi), #max, #blank);
+                        });
+                    }
+                }
+                Kind::Relation(rel) => {
+                    let to_field = opt_str(rel.to_field.as_ref().map(|l| l.value()));
+                    if rel.nullable {
+                        prepares.push(quote! {
+                            ::orm_core::__private::prepare_opt(&mut self.#fi, op, <Self as ::orm_core::Model>::META, #cname, #to_field)?;
+                        });
+                        fills.push(quote! {
+                            if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
+                                return ::orm_core::__private::fill_opt(&mut self.#fi, db, row, plan);
+                            }
+                        });
+                        sets.push(quote! {
+                            if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
+                                return ::orm_core::__private::CacheSlot::set_cached(&mut self.#fi, obj);
+                            }
+                        });
+                    } else {
+                        prepares.push(quote! {
+                            self.#fi.__prepare(op, <Self as ::orm_core::Model>::META, #cname, #to_field)?;
+                        });
+                        fills.push(quote! {
+                            if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
+                                return self.#fi.__fill(db, row, plan);
+                            }
+                        });
+                        sets.push(quote! {
+                            if ::core::ptr::eq(field, &__ORM_FIELDS[#i]) {
+                                return ::orm_core::__private::CacheSlot::set_cached(&mut self.#fi, obj);
+                            }
+                        });
+                    }
+                }
+                Kind::Parent(_) => {}
+            }
+        }
+
+        quote! {
             #[automatically_derived]
             impl ::orm_core::__private::Record for #ident {
                 const __META: &'static ::orm_core::__private::ModelMeta = &__ORM_META;
@@ -502,15 +469,143 @@ pub fn expand(m: &Model) -> TokenStream {
                 }
             }
 
+        }
+    }
+
+    /// `Model::field()` columns and `Model::relation()` paths, with
+    /// `relation_choices()` for each relation.
+    fn accessors(&self) -> TokenStream {
+        let col_fns = self.col_fns();
+        let ident = &self.m.ident;
+        quote! {
             #[automatically_derived]
             impl #ident {
                 #(#col_fns)*
             }
 
-            #deref
-        };
+        }
+    }
 
-        #(#reverse_traits)*
+    /// What a multi-table parent adds to the `Record` impl: saving the
+    /// parent chain, preparing, filling, cleaning and reading through the
+    /// embedded parent.
+    fn parent_pieces(
+        &self,
+    ) -> (
+        TokenStream,
+        TokenStream,
+        TokenStream,
+        TokenStream,
+        TokenStream,
+        TokenStream,
+    ) {
+        match self.parent {
+            Some((_, f, rel)) => {
+                let t = &rel.target;
+                let fi = &f.ident;
+                (
+                    quote! {
+                        fn __save_parents(&mut self, db: &::orm_core::Db, raw: bool) -> ::orm_core::Result<bool> {
+                            ::orm_core::__private::save_chain(db, &mut self.#fi, raw)
+                        }
+                    },
+                    quote!(<#t as ::orm_core::__private::Record>::__prepare_related(&mut self.#fi, op)?;),
+                    quote!(return <#t as ::orm_core::__private::Record>::__fill_forward(&mut self.#fi, db, field, row, plan);),
+                    quote!(<#t as ::orm_core::__private::Record>::__clean_fields(&self.#fi, errors);),
+                    quote!(<#t as ::orm_core::Model>::value_of(&self.#fi, field)),
+                    quote!(<#t as ::orm_core::__private::Record>::__set_cached(&mut self.#fi, field, obj)),
+                )
+            }
+            None => (
+                quote!(),
+                quote!(),
+                quote! {
+                    row.skip_plan(plan);
+                    ::core::result::Result::Ok(())
+                },
+                quote!(),
+                quote!(::core::option::Option::None),
+                quote!({
+                    let _ = obj;
+                    false
+                }),
+            ),
+        }
+    }
+
+    /// `Deref`/`DerefMut` to the embedded parent of a multi-table child.
+    fn parent_deref(&self) -> TokenStream {
+        let Some((_, f, rel)) = self.parent else {
+            return quote!();
+        };
+        let ident = &self.m.ident;
+        let t = &rel.target;
+        let fi = &f.ident;
+        quote! {
+            #[automatically_derived]
+            impl ::core::ops::Deref for #ident {
+                type Target = #t;
+                fn deref(&self) -> &#t { &self.#fi }
+            }
+            #[automatically_derived]
+            impl ::core::ops::DerefMut for #ident {
+                fn deref_mut(&mut self) -> &mut #t { &mut self.#fi }
+            }
+        }
+    }
+
+    /// One accessor per field: a typed column, or a relation path and its
+    /// choices.
+    fn col_fns(&self) -> Vec<TokenStream> {
+        let m = self.m;
+        let vis = &m.vis;
+        let name = &m.name;
+        let mut out = Vec::new();
+        for (i, (f, c)) in m.fields.iter().zip(&self.cols).enumerate() {
+            let fi = &f.ident;
+            let doc_col = format!(
+                "The `{}` column of `{}`, for filters and ordering.",
+                c.column, name
+            );
+            match &f.kind {
+                Kind::Plain => out.push(quote! {
+                    #[doc = #doc_col]
+                    #[allow(dead_code)]
+                    #vis fn #fi() -> ::orm_core::Col<Self> {
+                        ::orm_core::Col::__new(0, &__ORM_FIELDS[#i])
+                    }
+                }),
+                Kind::Relation(rel) => {
+                    let t = &rel.target;
+                    let doc_rel = format!("The one-to-one relation `{name}.{fi}` to `{}`: filter across it with `.then(...)`, follow it with `select_related`.", rel.target_name);
+                    let choices = format_ident!("{}_choices", fi);
+                    let doc_choices = format!(
+                        "The `{}` rows `{name}.{fi}` may point at (its `limit_choices_to`).",
+                        rel.target_name
+                    );
+                    let limit = if rel.limit_choices_to.is_empty() {
+                        quote!()
+                    } else {
+                        let lim = format_ident!("__orm_limit_{}", i);
+                        quote!(.filter(#lim()))
+                    };
+                    out.push(quote! {
+                        #[doc = #doc_rel]
+                        #[allow(dead_code)]
+                        #vis fn #fi() -> ::orm_core::Rel<Self, #t> {
+                            ::orm_core::Rel::__forward(0, &__ORM_FIELDS[#i])
+                        }
+                        #[doc = #doc_choices]
+                        #[allow(dead_code)]
+                        #vis fn #choices() -> ::orm_core::QuerySet<#t> {
+                            <#t as ::orm_core::Model>::objects() #limit
+                        }
+                    });
+                }
+                Kind::Parent(_) => {}
+            }
+        }
+        out
     }
 }
 

@@ -11,6 +11,7 @@
 mod ast;
 mod check;
 mod expand;
+mod symbol;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
