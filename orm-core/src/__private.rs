@@ -7,12 +7,12 @@
 /// The version of this contract; the derive checks it at compile time.
 pub const CONTRACT: u32 = 1;
 
-pub use crate::meta::{FieldMeta, ModelMeta, OnDelete, RelationMeta};
-pub use crate::model::{Binder, Record, RowReader};
+pub use crate::meta::{FieldMeta, Metadata, ModelMeta, OnDelete, RelationMeta};
+pub use crate::model::{Binder, LoaderEntry, Record, RowReader};
 pub use crate::registry::ModelEntry;
 pub use crate::related::{reverse_get, reverse_require, reverse_set};
 pub use crate::render::LoadPlan;
-pub use crate::validate::check_text;
+pub use crate::validate::{check_text, ChoicesEntry};
 pub use inventory;
 
 use rusqlite::types::Value;
@@ -155,7 +155,7 @@ pub fn value<T: rusqlite::ToSql + ?Sized>(v: &T) -> Value {
     crate::query::to_value(v)
 }
 
-/// The runtime loader stored in [`ModelMeta::load`].
+/// The runtime loader registered with [`LoaderEntry`].
 pub fn load_dyn<M: Model>(row: &mut RowReader<'_, '_>) -> Result<Box<dyn DynModel>> {
     Ok(Box::new(M::__from_row(row)?))
 }

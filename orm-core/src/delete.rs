@@ -1550,10 +1550,11 @@ impl<'c> Plan<'c> {
             .push(&format!(" ORDER BY {pk}"));
         let mut stmt = db.prepare(&sql.text)?;
         bind_all(&mut stmt, &sql.params)?;
+        let load = crate::model::loader(table)?;
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(Error::from_sqlite)? {
-            out.push((table.load)(&mut crate::model::RowReader::new(row))?);
+            out.push(load(&mut crate::model::RowReader::new(row))?);
         }
         Ok(out)
     }
@@ -1796,7 +1797,6 @@ mod tests {
             fields: &[],
             pk: 0,
             parent: None,
-            load: |_| Err(Error::Usage("no".into())),
         }));
         r.add(m, "a");
         assert!(r.hit(m, None));

@@ -62,9 +62,6 @@ pub struct RelationMeta {
     pub auto_created: bool,
     /// False drops the `REFERENCES` clause from the DDL.
     pub db_constraint: bool,
-    /// Lookups the related object must satisfy (`limit_choices_to`), checked by
-    /// `full_clean` and used by `choices_for`.
-    pub limit_choices_to: Option<fn() -> crate::query::Q>,
 }
 
 /// One column of a model's own table.
@@ -118,10 +115,14 @@ pub struct ModelMeta {
     pub pk: usize,
     /// For a multi-table child: the parent model. The parent link is `fields[pk]`.
     pub parent: Option<fn() -> &'static ModelMeta>,
-    /// Loads an instance from a row at run time (reverse `select_related`).
-    #[doc(hidden)]
-    pub load:
-        fn(&mut crate::model::RowReader<'_, '_>) -> crate::Result<Box<dyn crate::model::DynModel>>,
+}
+
+/// A type with model metadata: implemented by `#[derive(Model)]`, the lowest
+/// layer's view of a model (queries need nothing else).
+#[doc(hidden)]
+pub trait Metadata: Sized + 'static {
+    /// The model's metadata.
+    const __META: &'static ModelMeta;
 }
 
 impl ModelMeta {
@@ -136,9 +137,6 @@ impl ModelMeta {
         fields: &'static [FieldMeta],
         pk: usize,
         parent: Option<fn() -> &'static ModelMeta>,
-        load: fn(
-            &mut crate::model::RowReader<'_, '_>,
-        ) -> crate::Result<Box<dyn crate::model::DynModel>>,
     ) -> ModelMeta {
         ModelMeta {
             app_label,
@@ -148,7 +146,6 @@ impl ModelMeta {
             fields,
             pk,
             parent,
-            load,
         }
     }
 
@@ -226,7 +223,6 @@ impl RelationMeta {
             parent_link: false,
             auto_created: false,
             db_constraint: true,
-            limit_choices_to: None,
         }
     }
 
@@ -257,12 +253,6 @@ impl RelationMeta {
     #[doc(hidden)]
     pub const fn __db_constraint(mut self, on: bool) -> Self {
         self.db_constraint = on;
-        self
-    }
-
-    #[doc(hidden)]
-    pub const fn __limit_choices_to(mut self, f: Option<fn() -> crate::query::Q>) -> Self {
-        self.limit_choices_to = f;
         self
     }
 }

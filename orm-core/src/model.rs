@@ -8,7 +8,7 @@ use rusqlite::types::Value;
 use crate::db::Db;
 use crate::delete::Deleted;
 use crate::error::{Error, Result};
-use crate::meta::{FieldMeta, ModelMeta};
+use crate::meta::{FieldMeta, Metadata, ModelMeta};
 use crate::query::QuerySet;
 use crate::render::LoadPlan;
 
@@ -23,10 +23,7 @@ use crate::render::LoadPlan;
     label = "this type needs `#[derive(Model)]`",
     note = "one-to-one relations and parent links can only point at types that derive `Model`"
 )]
-pub trait Record: Clone + Send + Sync + Sized + 'static {
-    /// The model's metadata.
-    const __META: &'static ModelMeta;
-
+pub trait Record: Metadata + Clone + Send + Sync {
     /// The primary key, `None` while unsaved.
     fn __pk(&self) -> Option<Value>;
 
@@ -80,6 +77,32 @@ pub trait Record: Clone + Send + Sync + Sized + 'static {
     fn __clean_fields(&self, _errors: &mut Vec<(String, String)>) {}
 }
 
+/// Loads an instance of a model known only by its metadata (reverse
+/// `select_related`, the collector's hooks, prefetch).
+pub(crate) type Loader = fn(&mut RowReader<'_, '_>) -> Result<Box<dyn DynModel>>;
+
+/// A model's [`Loader`], registered by the derive next to its metadata.
+#[doc(hidden)]
+pub struct LoaderEntry(pub fn() -> &'static ModelMeta, pub Loader);
+
+inventory::collect!(LoaderEntry);
+
+/// The loader of `model`.
+pub(crate) fn loader(model: &'static ModelMeta) -> Result<Loader> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static LOADERS: OnceLock<HashMap<usize, Loader>> = OnceLock::new();
+    let map = LOADERS.get_or_init(|| {
+        inventory::iter::<LoaderEntry>
+            .into_iter()
+            .map(|e| (e.0() as *const ModelMeta as usize, e.1))
+            .collect()
+    });
+    map.get(&(model as *const ModelMeta as usize))
+        .copied()
+        .ok_or_else(|| Error::Usage(format!("{} has no registered loader", model.name)))
+}
+
 /// The columns of one result row, read in order by the generated
 /// `__from_row` (the derive contract's view of a row: no driver type).
 #[doc(hidden)]
@@ -113,7 +136,7 @@ impl<'a, 's> Binder<'a, 's> {
 /// model methods and `Model.objects`).
 pub trait Model: Record {
     /// The model's metadata.
-    const META: &'static ModelMeta = Self::__META;
+    const META: &'static ModelMeta = <Self as Metadata>::__META;
 
     /// The primary key, `None` while unsaved. For a multi-table child this is
     /// the parent's key.

@@ -112,10 +112,11 @@ fn load(
     let sel = crate::render::select_with(db.dialect, model, &spec)?;
     let mut stmt = db.prepare(&sel.sql)?;
     bind_all(&mut stmt, &sel.params)?;
+    let load = crate::model::loader(model)?;
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(Error::from_sqlite)? {
-        out.push((model.load)(&mut crate::model::RowReader::new(row))?);
+        out.push(load(&mut crate::model::RowReader::new(row))?);
     }
     Ok(out)
 }

@@ -8,8 +8,8 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::ToSql;
 
 use crate::error::{Error, Result};
+use crate::meta::Metadata;
 use crate::meta::{FieldMeta, ModelMeta, RelationMeta};
-use crate::model::Model;
 use crate::registry::{registry, ReverseRelation};
 
 /// Converts a model field's value into an owned [`Value`]. Field types are
@@ -716,13 +716,13 @@ pub struct Col<R> {
     _root: PhantomData<fn() -> R>,
 }
 
-impl<R: Model> Col<R> {
+impl<R: Metadata> Col<R> {
     #[doc(hidden)]
     pub fn __new(depth: usize, field: &'static FieldMeta) -> Self {
         Col {
             target: Target::Column {
                 path: Path {
-                    root: R::META,
+                    root: R::__META,
                     steps: Vec::new(),
                 },
                 depth,
@@ -736,7 +736,7 @@ impl<R: Model> Col<R> {
     /// (any depth): `Base::name().on::<Child>()` in `Child::objects().update(...)`.
     /// Using it on a model that does not inherit `R` is an [`Error::Field`]
     /// when the query runs.
-    pub fn on<C: Model>(self) -> Col<C> {
+    pub fn on<C: Metadata>(self) -> Col<C> {
         Col {
             target: self.target,
             _root: PhantomData,
@@ -748,7 +748,7 @@ impl<R: Model> Col<R> {
         &self.target
     }
 
-    fn leaf(self, op: Op, rhs: Rhs) -> Q {
+    pub(crate) fn leaf(self, op: Op, rhs: Rhs) -> Q {
         Q::Leaf(Lookup {
             target: self.target,
             op,
@@ -864,16 +864,16 @@ impl<R: Model> Col<R> {
 /// [`Rel::reverse`].
 #[derive(Debug, Clone)]
 pub struct Rel<R, T> {
-    path: Path,
+    pub(crate) path: Path,
     _m: PhantomData<fn() -> (R, T)>,
 }
 
-impl<R: Model, T: Model> Rel<R, T> {
+impl<R: Metadata, T: Metadata> Rel<R, T> {
     #[doc(hidden)]
     pub fn __forward(depth: usize, field: &'static FieldMeta) -> Self {
         Rel {
             path: Path {
-                root: R::META,
+                root: R::__META,
                 // The derive passes relation fields only; anything else is an
                 // empty path, which every consumer reports as an error.
                 steps: field
@@ -912,7 +912,7 @@ impl<R: Model, T: Model> Rel<R, T> {
     }
 
     /// A further relation of `T`.
-    pub fn rel<U: Model>(self, next: Rel<T, U>) -> Rel<R, U> {
+    pub fn rel<U: Metadata>(self, next: Rel<T, U>) -> Rel<R, U> {
         let mut p = self.path;
         p.steps.extend(next.path.steps);
         Rel {
@@ -934,7 +934,7 @@ impl<R: Model, T: Model> Rel<R, T> {
         };
         Rel {
             path: Path {
-                root: T::META,
+                root: T::__META,
                 steps,
             },
             _m: PhantomData,
@@ -981,30 +981,6 @@ impl<R: Model, T: Model> Rel<R, T> {
     /// Rows related to the object with this key.
     pub fn eq(self, v: impl ToSql) -> Q {
         self.key().eq(v)
-    }
-
-    /// Rows related to `obj` (Django's `filter(user=u)`): compares the key the
-    /// relation stores, so a relation with `to_field` compares that field of
-    /// `obj`, not its primary key. An unsaved `obj` is an
-    /// [`Error::InvalidValue`] when the query runs.
-    pub fn is(self, obj: &T) -> Q {
-        let key = match self.path.steps.as_slice() {
-            // Django refuses unsaved instances even when another field is the key.
-            _ if obj.pk().is_none() => None,
-            [Step::Forward { rel, .. }] => crate::model::key_of(obj, rel.to_field),
-            _ => obj.pk(),
-        };
-        let col = self.key();
-        match key {
-            Some(k) => col.eq(k),
-            None => col.leaf(
-                Op::Exact,
-                Rhs::Invalid {
-                    value: format!("an unsaved {}", T::META.name),
-                    reason: "model instances passed to related filters must be saved".into(),
-                },
-            ),
-        }
     }
 }
 
@@ -1089,7 +1065,7 @@ impl From<&str> for Order {
     }
 }
 
-impl<R: Model> From<Col<R>> for Order {
+impl<R: Metadata> From<Col<R>> for Order {
     fn from(c: Col<R>) -> Self {
         c.asc()
     }
@@ -1160,13 +1136,13 @@ impl<M> Clone for QuerySet<M> {
     }
 }
 
-impl<M: Model> Default for QuerySet<M> {
+impl<M: Metadata> Default for QuerySet<M> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<M: Model> QuerySet<M> {
+impl<M: Metadata> QuerySet<M> {
     /// Every row of `M`.
     pub fn new() -> Self {
         QuerySet {
@@ -1223,31 +1199,20 @@ impl<M: Model> QuerySet<M> {
         self
     }
 
-    /// The SQL text and bound values this query runs.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Field`] when a lookup does not resolve.
-    pub fn to_sql(&self) -> Result<(String, Vec<Value>)> {
-        self.spec.check()?;
-        let plan = crate::render::select(M::META, &self.spec)?;
-        Ok((plan.sql, plan.params))
-    }
-
     /// A subquery selecting `col` of the matched rows, for `Col::in_query`.
     pub fn values(self, col: Col<M>) -> Subquery {
         Subquery {
-            model: M::META,
+            model: M::__META,
             column: Some(col.target),
             spec: self.spec,
         }
     }
 }
 
-impl<M: Model> From<QuerySet<M>> for Subquery {
+impl<M: Metadata> From<QuerySet<M>> for Subquery {
     fn from(qs: QuerySet<M>) -> Self {
         Subquery {
-            model: M::META,
+            model: M::__META,
             column: None,
             spec: qs.spec,
         }

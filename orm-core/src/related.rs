@@ -315,7 +315,7 @@ pub(crate) fn fill_child(
                 row.skip_plan(plan);
                 None
             } else {
-                let mut obj = (plan.model.load)(row)?;
+                let mut obj = crate::model::loader(plan.model)?(row)?;
                 for child in &plan.children {
                     fill_child(db, obj.as_mut(), row, child)?;
                 }
@@ -566,4 +566,30 @@ pub fn reverse_set<O: Model, T: Model>(
         }
         Ok(())
     })
+}
+
+impl<R: Model, T: Model> crate::query::Rel<R, T> {
+    /// Rows related to `obj` (Django's `filter(user=u)`): compares the key the
+    /// relation stores, so a relation with `to_field` compares that field of
+    /// `obj`, not its primary key. An unsaved `obj` is an
+    /// [`Error::InvalidValue`] when the query runs.
+    pub fn is(self, obj: &T) -> crate::query::Q {
+        let key = match self.path.steps.as_slice() {
+            // Django refuses unsaved instances even when another field is the key.
+            _ if obj.pk().is_none() => None,
+            [crate::query::Step::Forward { rel, .. }] => crate::model::key_of(obj, rel.to_field),
+            _ => obj.pk(),
+        };
+        let col = self.key();
+        match key {
+            Some(k) => col.eq(k),
+            None => col.leaf(
+                crate::query::Op::Exact,
+                crate::query::Rhs::Invalid {
+                    value: format!("an unsaved {}", T::META.name),
+                    reason: "model instances passed to related filters must be saved".into(),
+                },
+            ),
+        }
+    }
 }

@@ -664,6 +664,19 @@ fn subquery(sq: &Subquery) -> Result<sql::Query> {
     Ok(sel.into())
 }
 
+impl<M: crate::meta::Metadata> crate::query::QuerySet<M> {
+    /// The SQL text and bound values this query runs.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] when a lookup does not resolve.
+    pub fn to_sql(&self) -> Result<(String, Vec<Value>)> {
+        self.spec.check()?;
+        let plan = select(M::__META, &self.spec)?;
+        Ok((plan.sql, plan.params))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

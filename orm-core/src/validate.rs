@@ -92,7 +92,8 @@ fn check_relation<M: Model>(
     let target = (rel.target)();
     let to = f.target_field().unwrap_or_else(|| target.pk_field());
     let row = Q::column_eq(target, to, key.clone());
-    let allowed = match rel.limit_choices_to {
+    let limit = limit_choices_to(rel);
+    let allowed = match limit {
         Some(limit) => crate::exec::exists_dyn(db, target, row.clone() & limit())?,
         None => crate::exec::exists_dyn(db, target, row.clone())?,
     };
@@ -100,7 +101,7 @@ fn check_relation<M: Model>(
         return Ok(None);
     }
     // Only on failure: tell a missing row from one outside the choices.
-    let exists = rel.limit_choices_to.is_some() && crate::exec::exists_dyn(db, target, row)?;
+    let exists = limit.is_some() && crate::exec::exists_dyn(db, target, row)?;
     Ok(Some(format!(
         "{} instance with {} {} {}.",
         target.model_name,
@@ -145,4 +146,27 @@ pub fn check_text(
             ));
         }
     }
+}
+
+/// A relation's `limit_choices_to`, registered by the derive (it is a query,
+/// so it lives with validation rather than in the metadata).
+#[doc(hidden)]
+pub struct ChoicesEntry(pub &'static RelationMeta, pub fn() -> Q);
+
+inventory::collect!(ChoicesEntry);
+
+/// The `limit_choices_to` of `rel`, if it has one.
+pub(crate) fn limit_choices_to(rel: &'static RelationMeta) -> Option<fn() -> Q> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static CHOICES: OnceLock<HashMap<usize, fn() -> Q>> = OnceLock::new();
+    CHOICES
+        .get_or_init(|| {
+            inventory::iter::<ChoicesEntry>
+                .into_iter()
+                .map(|e| (e.0 as *const RelationMeta as usize, e.1))
+                .collect()
+        })
+        .get(&(rel as *const RelationMeta as usize))
+        .copied()
 }

@@ -244,7 +244,6 @@ impl Expansion<'_> {
                 &__ORM_FIELDS,
                 #pk_index,
                 #parent_meta,
-                ::orm_core::__private::load_dyn::<#ident>,
             );
 
             fn __orm_meta() -> &'static ::orm_core::__private::ModelMeta {
@@ -253,6 +252,15 @@ impl Expansion<'_> {
 
             ::orm_core::__private::inventory::submit! {
                 ::orm_core::__private::ModelEntry(__orm_meta)
+            }
+
+            ::orm_core::__private::inventory::submit! {
+                ::orm_core::__private::LoaderEntry(__orm_meta, ::orm_core::__private::load_dyn::<#ident>)
+            }
+
+            #[automatically_derived]
+            impl ::orm_core::__private::Metadata for #ident {
+                const __META: &'static ::orm_core::__private::ModelMeta = &__ORM_META;
             }
 
         }
@@ -316,13 +324,13 @@ impl Expansion<'_> {
                     };
                     reads.push(quote!(row.skip();));
                     binds.push(quote! {
-                        #skip_pk { b.bind(&<#t as ::orm_core::Model>::pk(&self.#fi), <Self as ::orm_core::__private::Record>::__META, #i)?; }
+                        #skip_pk { b.bind(&<#t as ::orm_core::Model>::pk(&self.#fi), <Self as ::orm_core::__private::Metadata>::__META, #i)?; }
                     });
                     value_arms.push(quote!(#cname => <#t as ::orm_core::Model>::pk(&self.#fi),));
                 }
                 _ => {
                     reads.push(quote_spanned! {ty.span()=>
-                        let #fi: #ty = row.read(<Self as ::orm_core::__private::Record>::__META, #i)?;
+                        let #fi: #ty = row.read(<Self as ::orm_core::__private::Metadata>::__META, #i)?;
                     });
                     if let Kind::Relation(rel) = &f.kind {
                         if let Some(to) = &rel.to_field {
@@ -335,7 +343,7 @@ impl Expansion<'_> {
                     // store is reported on the field, not on `#[derive(Model)]`.
                     let mut at_ty = fi.clone();
                     at_ty.set_span(ty.span());
-                    let bind = quote_spanned!(ty.span()=> b.bind(&self.#at_ty, <Self as ::orm_core::__private::Record>::__META, #i));
+                    let bind = quote_spanned!(ty.span()=> b.bind(&self.#at_ty, <Self as ::orm_core::__private::Metadata>::__META, #i));
                     binds.push(quote!(#skip_pk { #bind?; }));
                     let value =
                         quote_spanned!(ty.span()=> ::orm_core::__private::value(&self.#at_ty));
@@ -395,8 +403,6 @@ impl Expansion<'_> {
         quote! {
             #[automatically_derived]
             impl ::orm_core::__private::Record for #ident {
-                const __META: &'static ::orm_core::__private::ModelMeta = &__ORM_META;
-
                 fn __pk(&self) -> ::core::option::Option<::orm_core::Value> {
                     #pk_get
                 }
@@ -636,9 +642,7 @@ fn relation_static(m: &Model, f: &Field, rel: &Relation, name: &Ident, i: usize)
             quote!(::orm_core::OnDelete::Set(#fun))
         }
     };
-    let limit = if rel.limit_choices_to.is_empty() {
-        quote!(::core::option::Option::None)
-    } else {
+    if !rel.limit_choices_to.is_empty() {
         let fun = format_ident!("__orm_limit_{}", i);
         let parts = rel.limit_choices_to.iter().map(|(k, v)| {
             let k = k.unraw().to_string();
@@ -649,8 +653,12 @@ fn relation_static(m: &Model, f: &Field, rel: &Relation, name: &Ident, i: usize)
                 ::orm_core::Q::All #(& #parts)*
             }
         });
-        quote!(::core::option::Option::Some(#fun))
-    };
+        extra.push(quote! {
+            ::orm_core::__private::inventory::submit! {
+                ::orm_core::__private::ChoicesEntry(&#name, #fun)
+            }
+        });
+    }
     let _ = (m, f);
     quote! {
         fn #target_fn() -> &'static ::orm_core::__private::ModelMeta {
@@ -662,8 +670,7 @@ fn relation_static(m: &Model, f: &Field, rel: &Relation, name: &Ident, i: usize)
                 .__to_field(#to_field)
                 .__names(#related_name, #related_query_name)
                 .__parent_link(#parent_link, #auto_created)
-                .__db_constraint(#db_constraint)
-                .__limit_choices_to(#limit);
+                .__db_constraint(#db_constraint);
     }
 }
 
@@ -748,13 +755,15 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
                 &[],
                 0,
                 ::core::option::Option::None,
-                ::orm_core::__private::load_dyn::<#ident>,
             );
 
             #[automatically_derived]
-            impl ::orm_core::__private::Record for #ident {
+            impl ::orm_core::__private::Metadata for #ident {
                 const __META: &'static ::orm_core::__private::ModelMeta = &__ORM_META;
+            }
 
+            #[automatically_derived]
+            impl ::orm_core::__private::Record for #ident {
                 fn __pk(&self) -> ::core::option::Option<::orm_core::Value> {
                     ::core::unreachable!()
                 }
