@@ -120,7 +120,7 @@ fn collect_and_delete(
         Root::Query(spec) => Atom::Query(RootQuery::new(model, &spec)?),
     };
     let collector = Collector::collect(model, atom, keep_parents);
-    let nesting = Nesting::enter();
+    let nesting = Nesting::enter(db);
     let mut plan = Plan::new(&collector, nesting.base());
     if plan.is_empty() {
         return Ok(Deleted::default());
@@ -1734,31 +1734,29 @@ fn strongly_connected(nodes: &[usize], edges: &[Vec<usize>]) -> Vec<Vec<usize>> 
     s.out
 }
 
-thread_local! {
-    /// Deletes running on this thread (a hook may delete too): each level uses
-    /// its own range of component numbers in the temporary table.
-    static NESTING: Cell<i64> = const { Cell::new(0) };
+/// A delete running on a handle: each level of nesting (a hook may delete
+/// too) uses its own range of component numbers in the temporary table.
+struct Nesting<'db> {
+    db: &'db Db,
+    depth: u32,
 }
 
-struct Nesting(i64);
-
-impl Nesting {
-    fn enter() -> Nesting {
-        Nesting(NESTING.with(|n| {
-            let depth = n.get();
-            n.set(depth + 1);
-            depth
-        }))
+impl<'db> Nesting<'db> {
+    fn enter(db: &'db Db) -> Nesting<'db> {
+        Nesting {
+            db,
+            depth: db.enter_delete(),
+        }
     }
 
     fn base(&self) -> i64 {
-        self.0 << 32
+        i64::from(self.depth) << 32
     }
 }
 
-impl Drop for Nesting {
+impl Drop for Nesting<'_> {
     fn drop(&mut self) {
-        NESTING.with(|n| n.set(self.0));
+        self.db.leave_delete(self.depth);
     }
 }
 
