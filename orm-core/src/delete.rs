@@ -34,7 +34,6 @@
 //!   model), calls `pre_delete`, runs the statements, calls `post_delete`
 //!   after each model's DELETE, all inside [`Db::atomic`].
 
-use std::cell::Cell;
 use std::collections::HashSet;
 
 use rusqlite::types::Value;
@@ -46,7 +45,7 @@ use crate::meta::{FieldMeta, ModelMeta, OnDelete};
 use crate::model::{DynModel, Model};
 use crate::query::{Rhs, Spec, Step, Q};
 use crate::registry::{registry, ReverseRelation};
-use crate::render::quote;
+use crate::sql::{self, Dialect, Expr, Query, Select, Source, Statement};
 
 /// What a delete removed: the total and the count per model label, in the
 /// order the models were deleted, models with nothing deleted left out
@@ -121,15 +120,15 @@ fn collect_and_delete(
     };
     let collector = Collector::collect(model, atom, keep_parents);
     let nesting = Nesting::enter(db);
-    let mut plan = Plan::new(&collector, nesting.base());
+    let mut plan = Plan::new(&collector);
     if plan.is_empty() {
         return Ok(Deleted::default());
     }
     for s in &plan.stmts {
         db.before_write(s.table)?;
     }
-    let rendered = plan.render_within_limits();
-    db.atomic(|db| plan.execute(db, &rendered))
+    let rendered = plan.render_within_limits(db.dialect, nesting.base())?;
+    db.atomic(|db| plan.execute(db, &rendered, nesting.base()))
 }
 
 /// A key rendered for messages: `5`, `'abc'`.
@@ -222,9 +221,9 @@ impl KeySet {
     }
 }
 
-/// The rendered `SELECT pk FROM ... WHERE ...` of a `QuerySet::delete`.
+/// The `SELECT pk FROM ... WHERE ...` of a `QuerySet::delete`, as a tree.
 struct RootQuery {
-    sql: Sql,
+    query: Query,
     /// No filter: every row.
     everything: bool,
     /// The filter can match nothing (`pk__in=[]`).
@@ -234,8 +233,11 @@ struct RootQuery {
 
 impl RootQuery {
     fn new(model: &'static ModelMeta, spec: &Spec) -> Result<RootQuery> {
-        let (text, params) = crate::render::keys_subquery(model, spec)?;
-        let (plain, _) = crate::render::keys_subquery(model, &Spec::default())?;
+        let query = crate::render::keys_query(model, spec)?;
+        let (everything, nothing) = match &query {
+            Query::Select(s) => (s.filter.is_none(), matches!(s.filter, Some(Expr::False))),
+            _ => (false, false),
+        };
         let mut reads = Reads::default();
         for m in model.chain() {
             reads.add(m, m.pk_field().column);
@@ -244,9 +246,9 @@ impl RootQuery {
             q_reads(model, q, &mut reads);
         }
         Ok(RootQuery {
-            everything: params.is_empty() && text == plain,
-            nothing: text.ends_with(" WHERE 0 = 1"),
-            sql: Sql { text, params },
+            query,
+            everything,
+            nothing,
             reads,
         })
     }
@@ -464,93 +466,8 @@ impl Collector {
 }
 
 // ---------------------------------------------------------------------------
-// SQL fragments and the columns they read
+// The columns key sets read
 // ---------------------------------------------------------------------------
-
-/// SQL text with its bound values, in order.
-#[derive(Debug, Clone, Default)]
-struct Sql {
-    text: String,
-    params: Vec<Value>,
-}
-
-impl Sql {
-    fn new(text: impl Into<String>) -> Sql {
-        Sql {
-            text: text.into(),
-            params: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, s: &str) -> &mut Sql {
-        self.text.push_str(s);
-        self
-    }
-
-    fn bind(&mut self, v: Value) -> &mut Sql {
-        self.text.push('?');
-        self.params.push(v);
-        self
-    }
-
-    fn append(&mut self, other: &Sql) -> &mut Sql {
-        self.text.push_str(&other.text);
-        self.params.extend(other.params.iter().cloned());
-        self
-    }
-
-    /// `(a OR b ...)`; `None` for no part.
-    fn any_of(mut parts: Vec<Sql>) -> Option<Sql> {
-        match parts.len() {
-            0 => None,
-            1 => parts.pop(),
-            _ => {
-                let mut s = Sql::new("(");
-                for (i, p) in parts.iter().enumerate() {
-                    if i > 0 {
-                        s.push(" OR ");
-                    }
-                    s.append(p);
-                }
-                s.push(")");
-                Some(s)
-            }
-        }
-    }
-
-    /// `a UNION ALL b ...`.
-    fn union(parts: &[Sql]) -> Sql {
-        let mut s = Sql::default();
-        for (i, p) in parts.iter().enumerate() {
-            if i > 0 {
-                s.push(" UNION ALL ");
-            }
-            s.append(p);
-        }
-        s
-    }
-}
-
-fn qcol(table: &str, column: &str) -> String {
-    format!("{}.{}", quote(table), quote(column))
-}
-
-fn temp_table() -> String {
-    format!("{}.{}", quote("temp"), quote("orm_delete_keys"))
-}
-
-/// The table materialized keys go to, one per connection: `n` names the
-/// component, `k` is a key.
-fn create_temp_sql() -> String {
-    format!(
-        "CREATE TEMP TABLE IF NOT EXISTS {} ({} integer NOT NULL, {} NOT NULL, PRIMARY KEY ({}, {}))",
-        quote("orm_delete_keys"),
-        quote("n"),
-        quote("k"),
-        quote("n"),
-        quote("k")
-    )
-}
 
 /// The referenced column of a relation with a `to_field` other than the key.
 fn to_field(rel: &ReverseRelation) -> Option<&'static FieldMeta> {
@@ -646,32 +563,25 @@ struct Plan<'c> {
     live: Vec<bool>,
     /// Components whose keys go to the temporary table before any write.
     mat: Vec<bool>,
-    /// Component `i` is stored as `n = base + i`.
-    base: i64,
     /// Live components by strongly connected set, dependencies first.
     sccs: Vec<Vec<usize>>,
     /// Per component, the index of its set in `sccs`.
     scc_of: Vec<usize>,
     recursive: Vec<bool>,
-    /// While rendering the start of a recursive set, its own components read
-    /// as empty.
-    hidden: Cell<Option<usize>>,
     stmts: Vec<Stmt>,
     order: Vec<usize>,
 }
 
 impl<'c> Plan<'c> {
-    fn new(c: &'c Collector, base: i64) -> Plan<'c> {
+    fn new(c: &'c Collector) -> Plan<'c> {
         let n = c.comps.len();
         let mut plan = Plan {
             c,
             live: vec![false; n],
             mat: vec![false; n],
-            base,
             sccs: Vec::new(),
             scc_of: vec![usize::MAX; n],
             recursive: Vec::new(),
-            hidden: Cell::new(None),
             stmts: Vec::new(),
             order: Vec::new(),
         };
@@ -719,7 +629,12 @@ impl<'c> Plan<'c> {
 
     /// The live components the sets select, each once.
     fn members(&self, sets: &[KeySet]) -> Vec<usize> {
-        let hidden = self.hidden.get();
+        self.members_except(sets, None)
+    }
+
+    /// [`Plan::members`], leaving out the members of the strongly connected
+    /// set `hidden`.
+    fn members_except(&self, sets: &[KeySet], hidden: Option<usize>) -> Vec<usize> {
         (0..self.c.comps.len())
             .filter(|&i| self.live[i] && sets.iter().any(|s| s.selects(&self.c.comps[i])))
             .filter(|&i| hidden.is_none_or(|k| self.scc_of[i] != k))
@@ -995,12 +910,12 @@ impl<'c> Plan<'c> {
         }
     }
 
-    /// Bound values a component's own atoms carry.
+    /// Bound keys a component's own atoms carry. (A root query reads a
+    /// table, which is reason enough to store it.)
     fn params_in(&self, i: usize) -> usize {
         self.live_atoms(i)
             .map(|a| match a {
                 Atom::Values(v) => v.len(),
-                Atom::Query(q) => q.sql.params.len(),
                 _ => 0,
             })
             .sum()
@@ -1010,10 +925,10 @@ impl<'c> Plan<'c> {
     /// keys or query are repeated in many statements, so they go to the
     /// temporary table when a statement would bind too many values; then
     /// anything else left.
-    fn render_within_limits(&mut self) -> Rendered {
+    fn render_within_limits(&mut self, dialect: &dyn Dialect, base: i64) -> Result<Rendered> {
         let mut step = 0;
         loop {
-            let r = self.render();
+            let r = Trees::new(self, dialect, base).render(dialect)?;
             let max = r
                 .protect
                 .iter()
@@ -1023,7 +938,7 @@ impl<'c> Plan<'c> {
                 .max()
                 .unwrap_or(0);
             if max <= MAX_PARAMS || step == 2 {
-                return r;
+                return Ok(r);
             }
             let wanted: Vec<bool> = self
                 .c
@@ -1033,349 +948,6 @@ impl<'c> Plan<'c> {
                 .collect();
             self.materialize_where(|i| wanted[i]);
             step += 1;
-        }
-    }
-
-    // -- rendering ----------------------------------------------------------
-
-    /// Component `i`'s number in the temporary table.
-    fn n(&self, i: usize) -> Value {
-        Value::Integer(self.base + i as i64)
-    }
-
-    /// `SELECT "k" FROM temp."orm_delete_keys" WHERE "n" = ?`: the stored keys
-    /// of component `i`.
-    fn stored(&self, i: usize) -> Sql {
-        let mut s = Sql::new(format!(
-            "SELECT {} FROM {} WHERE {} = ",
-            quote("k"),
-            temp_table(),
-            quote("n")
-        ));
-        s.bind(self.n(i));
-        s
-    }
-
-    /// A condition on `col` for the keys of `sets`. `scope` names the table
-    /// whose key `col` is, in the current FROM: a CASCADE atom of that table
-    /// is then written on its own column, with no subquery.
-    fn cond(&self, col: &str, sets: &[KeySet], scope: Option<&'static ModelMeta>) -> Option<Sql> {
-        let mut parts = Vec::new();
-        for i in self.members(sets) {
-            if self.mat[i] {
-                let mut s = Sql::new(format!("{col} IN ("));
-                s.append(&self.stored(i)).push(")");
-                parts.push(s);
-                continue;
-            }
-            let table = self.c.comps[i].table;
-            let inline = scope.is_some_and(|s| s.is(table));
-            let mut own = Vec::new();
-            for a in self.live_atoms(i) {
-                let part = match a {
-                    Atom::Values(keys) => Some(in_values(col, keys)),
-                    Atom::Query(q) if q.everything && inline => Some(Sql::new("1")),
-                    Atom::Query(q) => {
-                        let mut s = Sql::new(format!("{col} IN ("));
-                        s.append(&q.sql).push(")");
-                        Some(s)
-                    }
-                    Atom::Via { rel, from } => self.mapped(rel, &[*from]).map(|m| {
-                        if inline {
-                            m
-                        } else {
-                            let mut s = Sql::new(format!(
-                                "{col} IN (SELECT {} FROM {} WHERE ",
-                                qcol(table.table, table.pk_field().column),
-                                quote(table.table)
-                            ));
-                            s.append(&m).push(")");
-                            s
-                        }
-                    }),
-                    Atom::Up(from) => self.cond(col, &[*from], scope),
-                };
-                own.extend(part);
-            }
-            match (Sql::any_of(own), self.minus_root(i, col)) {
-                (Some(c), Some(minus)) => {
-                    let mut s = Sql::new("(");
-                    s.append(&c).push(" AND ").append(&minus).push(")");
-                    parts.push(s);
-                }
-                (c, _) => parts.extend(c),
-            }
-        }
-        Sql::any_of(parts)
-    }
-
-    /// `col NOT IN (<root keys>)` when component `i` leaves the root keys
-    /// out (see `Comp::minus_root`). Keys are never NULL.
-    fn minus_root(&self, i: usize, col: &str) -> Option<Sql> {
-        if !self.c.comps[i].minus_root {
-            return None;
-        }
-        let mut s = Sql::new(format!("{col} NOT IN ("));
-        for (j, k) in self.c.kept.iter().enumerate() {
-            if j > 0 {
-                s.push(", ");
-            }
-            s.bind(k.clone());
-        }
-        s.push(")");
-        Some(s)
-    }
-
-    /// The SELECTs yielding component `i`'s keys: the stored keys, or its
-    /// atoms', the root keys left out where the component says so.
-    fn comp_selects(&self, i: usize, out: &mut Vec<Sql>) {
-        if self.mat[i] {
-            out.push(self.stored(i));
-            return;
-        }
-        let mut selects = Vec::new();
-        for a in self.live_atoms(i) {
-            self.atom_selects(self.c.comps[i].table, a, &mut selects);
-        }
-        out.extend(self.selects_minus_root(i, selects));
-    }
-
-    /// Filters SELECTs of component `i`'s keys by `minus_root`: the first
-    /// SELECT of a compound names its column, hence the empty `"k"` one.
-    fn selects_minus_root(&self, i: usize, selects: Vec<Sql>) -> Vec<Sql> {
-        let k = quote("k");
-        match self.minus_root(i, &k) {
-            Some(minus) if !selects.is_empty() => {
-                let mut s = Sql::new(format!(
-                    "SELECT {k} FROM (SELECT NULL AS {k} WHERE 0 UNION ALL "
-                ));
-                s.append(&Sql::union(&selects))
-                    .push(") WHERE ")
-                    .append(&minus);
-                vec![s]
-            }
-            _ => selects,
-        }
-    }
-
-    /// The condition "`rel`'s column points at a key of `from`", on the
-    /// relation's table (through the `to_field` column when there is one).
-    fn mapped(&self, rel: &ReverseRelation, from: &[KeySet]) -> Option<Sql> {
-        let fcol = qcol(rel.source.table, rel.field.column);
-        match to_field(rel) {
-            Some(tf) => {
-                let t = rel.target;
-                let inner = self.cond(&qcol(t.table, t.pk_field().column), from, Some(t))?;
-                let mut s = Sql::new(format!(
-                    "{fcol} IN (SELECT {} FROM {} WHERE ",
-                    qcol(t.table, tf.column),
-                    quote(t.table)
-                ));
-                s.append(&inner).push(")");
-                Some(s)
-            }
-            None => self.cond(&fcol, from, None),
-        }
-    }
-
-    /// The SELECTs (to be UNION ALL-ed) yielding the keys of one atom.
-    fn atom_selects(&self, table: &'static ModelMeta, a: &Atom, out: &mut Vec<Sql>) {
-        match a {
-            Atom::Values(keys) => {
-                let mut s = Sql::new("VALUES ");
-                for (j, k) in keys.iter().enumerate() {
-                    if j > 0 {
-                        s.push(", ");
-                    }
-                    s.push("(").bind(k.clone()).push(")");
-                }
-                out.push(s);
-            }
-            Atom::Query(q) => out.push(q.sql.clone()),
-            Atom::Via { rel, from } => {
-                if let Some(m) = self.mapped(rel, &[*from]) {
-                    let mut s = Sql::new(format!(
-                        "SELECT {} FROM {} WHERE ",
-                        qcol(table.table, table.pk_field().column),
-                        quote(table.table)
-                    ));
-                    s.append(&m);
-                    out.push(s);
-                }
-            }
-            Atom::Up(from) => {
-                for i in self.members(&[*from]) {
-                    self.comp_selects(i, out);
-                }
-            }
-        }
-    }
-
-    /// The INSERTs that store component `i`'s keys in the temporary table.
-    fn inserts(&self, i: usize) -> Vec<Sql> {
-        let n = self.n(i);
-        let head = format!(
-            "INSERT OR IGNORE INTO {} ({}, {}) ",
-            temp_table(),
-            quote("n"),
-            quote("k")
-        );
-        let mut out = Vec::new();
-        let mut selects = Vec::new();
-        for a in self.live_atoms(i) {
-            match a {
-                Atom::Values(keys) => {
-                    // (Only a root component holds values.)
-                    let keys: Vec<&Value> = keys
-                        .iter()
-                        .filter(|k| !(self.c.comps[i].minus_root && self.c.kept.contains(k)))
-                        .collect();
-                    for chunk in keys.chunks(VALUES_PER_INSERT) {
-                        let mut s = Sql::new(format!("{head}VALUES "));
-                        for (j, k) in chunk.iter().enumerate() {
-                            if j > 0 {
-                                s.push(", ");
-                            }
-                            s.push("(")
-                                .bind(n.clone())
-                                .push(", ")
-                                .bind((*k).clone())
-                                .push(")");
-                        }
-                        out.push(s);
-                    }
-                }
-                a => self.atom_selects(self.c.comps[i].table, a, &mut selects),
-            }
-        }
-        let selects = self.selects_minus_root(i, selects);
-        if !selects.is_empty() {
-            let mut s = Sql::new(head);
-            s.push("SELECT ").bind(n).push(", * FROM (");
-            s.append(&Sql::union(&selects)).push(")");
-            out.push(s);
-        }
-        out
-    }
-
-    /// The one statement that stores a recursive set of components:
-    /// `WITH RECURSIVE "r"("n", "k") AS (<keys from outside the cycle> UNION
-    /// <one join of "r" per relation inside it>) INSERT ... FROM "r"`. UNION
-    /// drops repeated rows, so a cycle in the data ends the recursion too.
-    fn recursive_insert(&self, k: usize) -> Sql {
-        let scc = &self.sccs[k];
-        let (r, rn, rk) = (quote("r"), qcol("r", "n"), qcol("r", "k"));
-        let mut terms = Vec::new();
-        self.hidden.set(Some(k));
-        for &i in scc {
-            let mut selects = Vec::new();
-            for a in self.live_atoms(i) {
-                self.atom_selects(self.c.comps[i].table, a, &mut selects);
-            }
-            let selects = self.selects_minus_root(i, selects);
-            if !selects.is_empty() {
-                let mut s = Sql::new("SELECT ");
-                s.bind(self.n(i))
-                    .push(", * FROM (")
-                    .append(&Sql::union(&selects))
-                    .push(")");
-                terms.push(s);
-            }
-        }
-        self.hidden.set(None);
-        for &i in scc {
-            for a in self.live_atoms(i) {
-                let (rel, from) = match a {
-                    Atom::Via { rel, from } => (Some(rel), from),
-                    Atom::Up(from) => (None, from),
-                    _ => continue,
-                };
-                for m in self.members(&[*from]) {
-                    if self.scc_of[m] != k {
-                        continue;
-                    }
-                    let mut s = Sql::new("SELECT ");
-                    s.bind(self.n(i));
-                    // The column of the keys this term yields.
-                    let key = match rel {
-                        None => rk.clone(),
-                        Some(rel) => qcol("src", rel.source.pk_field().column),
-                    };
-                    match rel {
-                        None => {
-                            s.push(&format!(", {rk} FROM {r}"));
-                        }
-                        Some(rel) => {
-                            let src = rel.source;
-                            s.push(&format!(", {key} FROM {r} "));
-                            let fcol = qcol("src", rel.field.column);
-                            match to_field(rel) {
-                                Some(tf) => s.push(&format!(
-                                    "JOIN {} AS {} ON {} = {rk} JOIN {} AS {} ON {fcol} = {}",
-                                    quote(rel.target.table),
-                                    quote("dst"),
-                                    qcol("dst", rel.target.pk_field().column),
-                                    quote(src.table),
-                                    quote("src"),
-                                    qcol("dst", tf.column)
-                                )),
-                                None => s.push(&format!(
-                                    "JOIN {} AS {} ON {fcol} = {rk}",
-                                    quote(src.table),
-                                    quote("src")
-                                )),
-                            };
-                        }
-                    }
-                    s.push(&format!(" WHERE {rn} = ")).bind(self.n(m));
-                    if let Some(minus) = self.minus_root(i, &key) {
-                        s.push(" AND ").append(&minus);
-                    }
-                    terms.push(s);
-                }
-            }
-        }
-        let mut sql = Sql::new(format!(
-            "WITH RECURSIVE {r}({}, {}) AS (",
-            quote("n"),
-            quote("k")
-        ));
-        for (j, t) in terms.iter().enumerate() {
-            if j > 0 {
-                sql.push(" UNION ");
-            }
-            sql.append(t);
-        }
-        sql.push(&format!(
-            ") INSERT OR IGNORE INTO {} ({}, {}) SELECT {rn}, {rk} FROM {r}",
-            temp_table(),
-            quote("n"),
-            quote("k")
-        ));
-        sql
-    }
-
-    /// Every statement the delete runs, rendered once.
-    fn render(&self) -> Rendered {
-        let mut materialize = Vec::new();
-        for (k, scc) in self.sccs.iter().enumerate() {
-            if self.recursive[k] {
-                materialize.push(self.recursive_insert(k));
-            } else {
-                for &i in scc.iter().filter(|&&i| self.mat[i]) {
-                    materialize.extend(self.inserts(i));
-                }
-            }
-        }
-        Rendered {
-            materialize,
-            protect: self.render_protect(),
-            restrict: self.render_restrict(),
-            writes: self
-                .order
-                .iter()
-                .filter_map(|&i| self.render_write(&self.stmts[i]).map(|s| (i, s)))
-                .collect(),
         }
     }
 
@@ -1394,110 +966,22 @@ impl<'c> Plan<'c> {
         out
     }
 
-    /// One `SELECT pk, top` per PROTECT relation, a UNION ALL over the
-    /// top-level relations it is reached through.
-    fn render_protect(&self) -> Vec<(ReverseRelation, Sql)> {
-        let mut out = Vec::new();
-        for (rel, rules) in Self::by_relation(&self.c.protect) {
-            let mut tops: Vec<usize> = rules.iter().map(|r| r.top).collect();
-            tops.sort_unstable();
-            tops.dedup();
-            let mut selects = Vec::new();
-            for top in tops {
-                let from: Vec<KeySet> = rules
-                    .iter()
-                    .filter(|r| r.top == top)
-                    .map(|r| r.from)
-                    .collect();
-                if let Some(m) = self.mapped(&rel, &from) {
-                    let mut s = Sql::new(format!(
-                        "SELECT {}, ",
-                        qcol(rel.source.table, rel.source.pk_field().column)
-                    ));
-                    s.bind(Value::Integer(top as i64))
-                        .push(&format!(" FROM {} WHERE ", quote(rel.source.table)))
-                        .append(&m);
-                    selects.push(s);
-                }
-            }
-            if !selects.is_empty() {
-                out.push((rel, Sql::union(&selects)));
-            }
-        }
-        out
-    }
-
-    /// One SELECT per RESTRICT relation: the rows pointing at deleted rows
-    /// that are not deleted themselves.
-    ///
-    /// "Deleted" is a membership test on the row's own keys (`fk IN (...)`),
-    /// which is NULL, not false, for a NULL key (a nullable CASCADE that
-    /// points nowhere) or against a `to_field` subquery yielding a NULL:
-    /// `NOT (NULL)` would drop the row from the check, so the test is
-    /// `IS NOT TRUE`.
-    fn render_restrict(&self) -> Vec<(ReverseRelation, Sql)> {
-        let mut out = Vec::new();
-        for (rel, rules) in Self::by_relation(&self.c.restrict) {
-            let from: Vec<KeySet> = rules.iter().map(|r| r.from).collect();
-            let Some(m) = self.mapped(&rel, &from) else {
-                continue;
-            };
-            let s_table = rel.source;
-            let pk = qcol(s_table.table, s_table.pk_field().column);
-            let mut s = Sql::new(format!("SELECT {pk} FROM {} WHERE ", quote(s_table.table)));
-            s.append(&m);
-            if let Some(deleted) = self.cond(&pk, &[KeySet::all(s_table)], Some(s_table)) {
-                s.push(" AND (").append(&deleted).push(") IS NOT TRUE");
-            }
-            out.push((rel, s));
-        }
-        out
-    }
-
-    fn render_write(&self, s: &Stmt) -> Option<Sql> {
-        let t = s.table;
-        match &s.update {
-            Some(u) => {
-                let m = self.mapped(&u.rel, &u.from)?;
-                let mut sql = Sql::new(format!(
-                    "UPDATE {} SET {} = ",
-                    quote(t.table),
-                    quote(u.rel.field.column)
-                ));
-                sql.bind(u.value.clone()).push(" WHERE ").append(&m);
-                Some(sql)
-            }
-            None => {
-                let c = self.cond(
-                    &qcol(t.table, t.pk_field().column),
-                    &[KeySet::all(t)],
-                    Some(t),
-                )?;
-                let mut sql = Sql::new(format!("DELETE FROM {} WHERE ", quote(t.table)));
-                sql.append(&c);
-                Some(sql)
-            }
-        }
-    }
-
     // -- execution -----------------------------------------------------------
 
-    fn execute(&self, db: &Db, r: &Rendered) -> Result<Deleted> {
-        if !r.materialize.is_empty() {
-            db.execute(&create_temp_sql(), &[])?;
-            for s in &r.materialize {
-                db.execute(&s.text, &s.params)?;
-            }
+    fn execute(&self, db: &Db, r: &Rendered, base: i64) -> Result<Deleted> {
+        for s in &r.materialize {
+            db.execute(&s.sql, &s.params)?;
         }
         self.check_protected(db, &r.protect)?;
         self.check_restricted(db, &r.restrict)?;
 
         // Hooks: load the rows of hooked models, then every pre_delete.
+        let trees = Trees::new(self, db.dialect, base);
         let mut loaded: Vec<Vec<Box<dyn DynModel>>> = Vec::with_capacity(r.writes.len());
         for (i, _) in &r.writes {
             let s = &self.stmts[*i];
             let objs = if s.update.is_none() && db.hooks.has_delete_hooks(s.table) {
-                self.load(db, s.table)?
+                trees.load(db, s.table)?
             } else {
                 Vec::new()
             };
@@ -1510,7 +994,7 @@ impl<'c> Plan<'c> {
         let mut deleted = Deleted::default();
         for ((i, sql), objs) in r.writes.iter().zip(&loaded) {
             let s = &self.stmts[*i];
-            let n = db.execute(&sql.text, &sql.params)? as u64;
+            let n = db.execute(&sql.sql, &sql.params)? as u64;
             db.wrote(s.table);
             if s.update.is_none() {
                 if n > 0 {
@@ -1523,45 +1007,15 @@ impl<'c> Plan<'c> {
             }
         }
 
-        if !r.materialize.is_empty() {
-            let mut clear = Sql::new(format!(
-                "DELETE FROM {} WHERE {} BETWEEN ",
-                temp_table(),
-                quote("n")
-            ));
-            clear
-                .bind(Value::Integer(self.base))
-                .push(" AND ")
-                .bind(Value::Integer(self.base + self.c.comps.len() as i64));
-            db.execute(&clear.text, &clear.params)?;
+        if let Some(clear) = &r.clear {
+            db.execute(&clear.sql, &clear.params)?;
         }
         Ok(deleted)
     }
 
-    /// The rows of `table` about to be deleted, ascending by key.
-    fn load(&self, db: &Db, table: &'static ModelMeta) -> Result<Vec<Box<dyn DynModel>>> {
-        let pk = qcol(table.table, table.pk_field().column);
-        let Some(c) = self.cond(&pk, &[KeySet::all(table)], Some(table)) else {
-            return Ok(Vec::new());
-        };
-        let mut sql = Sql::new(crate::render::select(table, &Spec::default())?.sql);
-        sql.push(" WHERE ")
-            .append(&c)
-            .push(&format!(" ORDER BY {pk}"));
-        let mut stmt = db.prepare(&sql.text)?;
-        bind_all(&mut stmt, &sql.params)?;
-        let mut rows = stmt.raw_query();
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(Error::from_sqlite)? {
-            let mut idx = 0;
-            out.push((table.load)(row, &mut idx)?);
-        }
-        Ok(out)
-    }
-
     /// Runs a check: `(pk, top)` rows when `tagged`, else `(pk, 0)`.
-    fn query_pairs(db: &Db, sql: &Sql, tagged: bool) -> Result<Vec<(Value, i64)>> {
-        let mut stmt = db.prepare(&sql.text)?;
+    fn query_pairs(db: &Db, sql: &Text, tagged: bool) -> Result<Vec<(Value, i64)>> {
+        let mut stmt = db.prepare(&sql.sql)?;
         bind_all(&mut stmt, &sql.params)?;
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
@@ -1574,7 +1028,7 @@ impl<'c> Plan<'c> {
 
     /// PROTECT always blocks. Django's key is the relation at the top level:
     /// the protecting field itself, or the cascading field that led to it.
-    fn check_protected(&self, db: &Db, checks: &[(ReverseRelation, Sql)]) -> Result<()> {
+    fn check_protected(&self, db: &Db, checks: &[(ReverseRelation, Text)]) -> Result<()> {
         let mut tops: Vec<usize> = Vec::new();
         let mut objects: Vec<Blocker> = Vec::new();
         for (rel, sql) in checks {
@@ -1598,7 +1052,7 @@ impl<'c> Plan<'c> {
         let mut keys: Vec<String> = Vec::new();
         for t in tops {
             // Cannot panic: `t` is the `top` the PROTECT query bound (its
-            // second column), an index of `tops` (`render_protect`).
+            // second column), an index of `tops` (`Trees::protect`).
             let key = self.c.tops[t].key();
             if !keys.contains(&key) {
                 keys.push(key);
@@ -1612,7 +1066,7 @@ impl<'c> Plan<'c> {
     }
 
     /// RESTRICT blocks unless the restricted row is itself deleted.
-    fn check_restricted(&self, db: &Db, checks: &[(ReverseRelation, Sql)]) -> Result<()> {
+    fn check_restricted(&self, db: &Db, checks: &[(ReverseRelation, Text)]) -> Result<()> {
         let mut keys: Vec<String> = Vec::new();
         let mut objects: Vec<Blocker> = Vec::new();
         for (rel, sql) in checks {
@@ -1645,31 +1099,578 @@ impl<'c> Plan<'c> {
     }
 }
 
-fn in_values(col: &str, keys: &[Value]) -> Sql {
-    let mut s = Sql::new(col);
-    if let [k] = keys {
-        s.push(" = ").bind(k.clone());
-    } else {
-        s.push(" IN (");
-        for (j, k) in keys.iter().enumerate() {
-            if j > 0 {
-                s.push(", ");
-            }
-            s.bind(k.clone());
+// ---------------------------------------------------------------------------
+// Trees: the plan's statements as `crate::sql` trees
+// ---------------------------------------------------------------------------
+
+/// The temporary table materialized keys go to, one per connection: `n`
+/// names the component, `k` is a key.
+const KEY_TABLE: &str = "orm_delete_keys";
+
+/// `"table"."column"`.
+fn col(table: &'static ModelMeta, column: &'static str) -> Expr {
+    Expr::col(table.table, column)
+}
+
+/// `"table"."pk"`.
+fn pk_col(table: &'static ModelMeta) -> Expr {
+    col(table, table.pk_field().column)
+}
+
+/// `SELECT "table"."pk" FROM "table" WHERE filter`.
+fn select_keys(table: &'static ModelMeta, filter: Expr) -> Query {
+    Select::from_table(vec![pk_col(table)], table.table, Some(filter)).into()
+}
+
+/// `a UNION ALL b ...` (one part stays as it is).
+fn union_all(mut parts: Vec<Query>) -> Query {
+    if parts.len() == 1 {
+        if let Some(p) = parts.pop() {
+            return p;
         }
-        s.push(")");
     }
-    s
+    Query::Union { all: true, parts }
+}
+
+/// `SELECT <columns> FROM (query)`.
+fn select_from(columns: Vec<Expr>, query: Query) -> Select {
+    Select {
+        columns: columns.into_iter().map(|c| (c, None)).collect(),
+        from: Some(sql::From {
+            source: Source::Query(Box::new(query)),
+            alias: None,
+            joins: Vec::new(),
+        }),
+        ..Select::default()
+    }
+}
+
+/// `col = key`, or `col IN (keys)`.
+fn in_values(col: &Expr, keys: &[Value]) -> Expr {
+    match keys {
+        [k] => col.clone().eq(Expr::Param(k.clone())),
+        _ => Expr::In(Box::new(col.clone()), keys.to_vec()),
+    }
+}
+
+/// Writes a plan's statements as trees. Component `i` is stored in the key
+/// table as `n = base + i`.
+#[derive(Clone, Copy)]
+struct Trees<'p, 'c> {
+    plan: &'p Plan<'c>,
+    base: i64,
+    /// The schema of temporary tables (`temp` on SQLite).
+    temp_schema: Option<&'static str>,
+    /// While writing the start of a recursive set, its own components read
+    /// as empty.
+    hidden: Option<usize>,
+}
+
+impl<'p, 'c> Trees<'p, 'c> {
+    fn new(plan: &'p Plan<'c>, dialect: &dyn Dialect, base: i64) -> Trees<'p, 'c> {
+        Trees {
+            plan,
+            base,
+            temp_schema: dialect.temp_schema(),
+            hidden: None,
+        }
+    }
+
+    fn members(&self, sets: &[KeySet]) -> Vec<usize> {
+        self.plan.members_except(sets, self.hidden)
+    }
+
+    /// Component `i`'s number in the key table.
+    fn n(&self, i: usize) -> Expr {
+        Expr::Param(Value::Integer(self.base + i as i64))
+    }
+
+    fn key_table(&self) -> Source {
+        Source::Table {
+            schema: self.temp_schema.map(Into::into),
+            name: KEY_TABLE.into(),
+        }
+    }
+
+    /// `CREATE TEMP TABLE IF NOT EXISTS "orm_delete_keys" ("n" integer NOT
+    /// NULL, "k" NOT NULL, PRIMARY KEY ("n", "k"))`: `k` has no type, so keys
+    /// of any type compare as stored.
+    fn create_key_table(&self) -> Statement {
+        let column = |name: &'static str, ty: &'static str| sql::ColumnDef {
+            name: name.into(),
+            ty: ty.into(),
+            null: false,
+            primary_key: false,
+            auto: false,
+            unique: false,
+            references: None,
+        };
+        Statement::CreateTable(sql::CreateTable {
+            temp: true,
+            if_not_exists: true,
+            name: KEY_TABLE.into(),
+            columns: vec![column("n", "integer"), column("k", "")],
+            primary_key: vec!["n".into(), "k".into()],
+        })
+    }
+
+    /// Removes this delete's rows from the key table. (A DELETE names a
+    /// table without a schema: the temporary one is found first.)
+    fn clear_key_table(&self) -> Statement {
+        let last = self.base + self.plan.c.comps.len() as i64;
+        Statement::Delete(sql::Delete {
+            table: KEY_TABLE.into(),
+            filter: Some(Expr::Between(
+                Box::new(Expr::bare("n")),
+                Value::Integer(self.base),
+                Value::Integer(last),
+            )),
+        })
+    }
+
+    /// `SELECT "k" FROM temp."orm_delete_keys" WHERE "n" = ?`: the stored keys
+    /// of component `i`.
+    fn stored(&self, i: usize) -> Query {
+        Select {
+            columns: vec![(Expr::bare("k"), None)],
+            from: Some(sql::From {
+                source: self.key_table(),
+                alias: None,
+                joins: Vec::new(),
+            }),
+            filter: Some(Expr::bare("n").eq(self.n(i))),
+            ..Select::default()
+        }
+        .into()
+    }
+
+    /// A condition on `col` for the keys of `sets`. `scope` names the table
+    /// whose key `col` is, in the current FROM: a CASCADE atom of that table
+    /// is then written on its own column, with no subquery.
+    fn cond(&self, col: &Expr, sets: &[KeySet], scope: Option<&'static ModelMeta>) -> Option<Expr> {
+        let plan = self.plan;
+        let mut parts = Vec::new();
+        for i in self.members(sets) {
+            if plan.mat[i] {
+                parts.push(col.clone().in_query(self.stored(i)));
+                continue;
+            }
+            let table = plan.c.comps[i].table;
+            let inline = scope.is_some_and(|s| s.is(table));
+            let mut own = Vec::new();
+            for a in plan.live_atoms(i) {
+                let part = match a {
+                    Atom::Values(keys) => Some(in_values(col, keys)),
+                    Atom::Query(q) if q.everything && inline => Some(Expr::Int(1)),
+                    Atom::Query(q) => Some(col.clone().in_query(q.query.clone())),
+                    Atom::Via { rel, from } => self.mapped(rel, &[*from]).map(|m| {
+                        if inline {
+                            m
+                        } else {
+                            col.clone().in_query(select_keys(table, m))
+                        }
+                    }),
+                    Atom::Up(from) => self.cond(col, &[*from], scope),
+                };
+                own.extend(part);
+            }
+            match (Expr::any(own), self.minus_root(i, col)) {
+                (Some(c), Some(minus)) => parts.push(Expr::And(vec![c, minus])),
+                (c, _) => parts.extend(c),
+            }
+        }
+        Expr::any(parts)
+    }
+
+    /// `NOT (col IN (<root keys>))` when component `i` leaves the root keys
+    /// out (see `Comp::minus_root`). Keys are never NULL.
+    fn minus_root(&self, i: usize, col: &Expr) -> Option<Expr> {
+        let c = self.plan.c;
+        if !c.comps[i].minus_root {
+            return None;
+        }
+        Some(Expr::Not(Box::new(Expr::In(
+            Box::new(col.clone()),
+            c.kept.clone(),
+        ))))
+    }
+
+    /// The queries yielding component `i`'s keys: the stored keys, or its
+    /// atoms', the root keys left out where the component says so.
+    fn comp_selects(&self, i: usize, out: &mut Vec<Query>) {
+        if self.plan.mat[i] {
+            out.push(self.stored(i));
+            return;
+        }
+        let mut selects = Vec::new();
+        for a in self.plan.live_atoms(i) {
+            self.atom_selects(self.plan.c.comps[i].table, a, &mut selects);
+        }
+        out.extend(self.selects_minus_root(i, selects));
+    }
+
+    /// Filters queries of component `i`'s keys by `minus_root`: the first
+    /// SELECT of a compound names its column, hence the empty `"k"` one.
+    fn selects_minus_root(&self, i: usize, mut selects: Vec<Query>) -> Vec<Query> {
+        let k = Expr::bare("k");
+        match self.minus_root(i, &k) {
+            Some(minus) if !selects.is_empty() => {
+                let named = Select {
+                    columns: vec![(Expr::Null, Some("k".into()))],
+                    filter: Some(Expr::Int(0)),
+                    ..Select::default()
+                };
+                selects.insert(0, named.into());
+                let mut s = select_from(vec![k], union_all(selects));
+                s.filter = Some(minus);
+                vec![s.into()]
+            }
+            _ => selects,
+        }
+    }
+
+    /// The condition "`rel`'s column points at a key of `from`", on the
+    /// relation's table (through the `to_field` column when there is one).
+    fn mapped(&self, rel: &ReverseRelation, from: &[KeySet]) -> Option<Expr> {
+        let fcol = col(rel.source, rel.field.column);
+        match to_field(rel) {
+            Some(tf) => {
+                let t = rel.target;
+                let inner = self.cond(&pk_col(t), from, Some(t))?;
+                let q = Select::from_table(vec![col(t, tf.column)], t.table, Some(inner));
+                Some(fcol.in_query(q.into()))
+            }
+            None => self.cond(&fcol, from, None),
+        }
+    }
+
+    /// The queries (to be UNION ALL-ed) yielding the keys of one atom.
+    fn atom_selects(&self, table: &'static ModelMeta, a: &Atom, out: &mut Vec<Query>) {
+        match a {
+            Atom::Values(keys) => out.push(Query::Values(
+                keys.iter().map(|k| vec![Expr::Param(k.clone())]).collect(),
+            )),
+            Atom::Query(q) => out.push(q.query.clone()),
+            Atom::Via { rel, from } => {
+                if let Some(m) = self.mapped(rel, &[*from]) {
+                    out.push(select_keys(table, m));
+                }
+            }
+            Atom::Up(from) => {
+                for i in self.members(&[*from]) {
+                    self.comp_selects(i, out);
+                }
+            }
+        }
+    }
+
+    /// `INSERT OR IGNORE INTO temp."orm_delete_keys" ("n", "k") <rows>`.
+    fn store(&self, rows: sql::Rows, with: Option<sql::With>) -> Statement {
+        Statement::Insert(sql::Insert {
+            with,
+            table: self.key_table(),
+            columns: vec!["n".into(), "k".into()],
+            rows,
+            or_ignore: true,
+        })
+    }
+
+    /// The INSERTs that store component `i`'s keys in the key table.
+    fn inserts(&self, i: usize) -> Vec<Statement> {
+        let c = self.plan.c;
+        let mut out = Vec::new();
+        let mut selects = Vec::new();
+        for a in self.plan.live_atoms(i) {
+            match a {
+                Atom::Values(keys) => {
+                    // (Only a root component holds values.)
+                    let keys: Vec<&Value> = keys
+                        .iter()
+                        .filter(|k| !(c.comps[i].minus_root && c.kept.contains(k)))
+                        .collect();
+                    for chunk in keys.chunks(VALUES_PER_INSERT) {
+                        let rows = chunk
+                            .iter()
+                            .map(|k| vec![self.n(i), Expr::Param((*k).clone())])
+                            .collect();
+                        out.push(self.store(sql::Rows::Values(rows), None));
+                    }
+                }
+                a => self.atom_selects(c.comps[i].table, a, &mut selects),
+            }
+        }
+        let selects = self.selects_minus_root(i, selects);
+        if !selects.is_empty() {
+            let q = select_from(vec![self.n(i), Expr::Star], union_all(selects));
+            out.push(self.store(sql::Rows::Query(q.into()), None));
+        }
+        out
+    }
+
+    /// The one statement that stores a recursive set of components:
+    /// `WITH RECURSIVE "r"("n", "k") AS (<keys from outside the cycle> UNION
+    /// <one join of "r" per relation inside it>) INSERT ... FROM "r"`. UNION
+    /// drops repeated rows, so a cycle in the data ends the recursion too.
+    fn recursive_insert(&self, k: usize) -> Statement {
+        let plan = self.plan;
+        let scc = &plan.sccs[k];
+        let r = |column: &'static str| Expr::col("r", column);
+        let mut terms: Vec<Query> = Vec::new();
+        let start = Trees {
+            hidden: Some(k),
+            ..*self
+        };
+        for &i in scc {
+            let mut selects = Vec::new();
+            for a in plan.live_atoms(i) {
+                start.atom_selects(plan.c.comps[i].table, a, &mut selects);
+            }
+            let selects = start.selects_minus_root(i, selects);
+            if !selects.is_empty() {
+                terms.push(select_from(vec![self.n(i), Expr::Star], union_all(selects)).into());
+            }
+        }
+        for &i in scc {
+            for a in plan.live_atoms(i) {
+                let (rel, from) = match a {
+                    Atom::Via { rel, from } => (Some(rel), from),
+                    Atom::Up(from) => (None, from),
+                    _ => continue,
+                };
+                for m in self.members(&[*from]) {
+                    if plan.scc_of[m] != k {
+                        continue;
+                    }
+                    // The column of the keys this term yields, and the joins
+                    // reaching it from "r".
+                    let (key, joins) = match rel {
+                        None => (r("k"), Vec::new()),
+                        Some(rel) => {
+                            let src = |c: &'static str| Expr::col("src", c);
+                            let join =
+                                |table: &'static ModelMeta, alias: &'static str, on| sql::Join {
+                                    left: false,
+                                    source: Source::table(table.table),
+                                    alias: Some(alias.into()),
+                                    on,
+                                };
+                            let fcol = src(rel.field.column);
+                            let joins = match to_field(rel) {
+                                Some(tf) => {
+                                    let dst = |c: &'static str| Expr::col("dst", c);
+                                    vec![
+                                        join(
+                                            rel.target,
+                                            "dst",
+                                            dst(rel.target.pk_field().column).eq(r("k")),
+                                        ),
+                                        join(rel.source, "src", fcol.eq(dst(tf.column))),
+                                    ]
+                                }
+                                None => vec![join(rel.source, "src", fcol.eq(r("k")))],
+                            };
+                            (src(rel.source.pk_field().column), joins)
+                        }
+                    };
+                    let mut filter = vec![r("n").eq(self.n(m))];
+                    filter.extend(self.minus_root(i, &key));
+                    terms.push(
+                        Select {
+                            columns: vec![(self.n(i), None), (key, None)],
+                            from: Some(sql::From {
+                                source: Source::table("r"),
+                                alias: None,
+                                joins,
+                            }),
+                            filter: Expr::all(filter),
+                            ..Select::default()
+                        }
+                        .into(),
+                    );
+                }
+            }
+        }
+        let with = sql::With {
+            recursive: true,
+            name: "r".into(),
+            columns: vec!["n".into(), "k".into()],
+            query: Query::Union {
+                all: false,
+                parts: terms,
+            },
+        };
+        let rows = Select {
+            columns: vec![(r("n"), None), (r("k"), None)],
+            from: Some(sql::From::table("r")),
+            ..Select::default()
+        };
+        self.store(sql::Rows::Query(rows.into()), Some(with))
+    }
+
+    /// One `SELECT pk, top` per PROTECT relation, a UNION ALL over the
+    /// top-level relations it is reached through.
+    fn protect(&self) -> Vec<(ReverseRelation, Statement)> {
+        let mut out = Vec::new();
+        for (rel, rules) in Plan::by_relation(&self.plan.c.protect) {
+            let mut tops: Vec<usize> = rules.iter().map(|r| r.top).collect();
+            tops.sort_unstable();
+            tops.dedup();
+            let mut selects = Vec::new();
+            for top in tops {
+                let from: Vec<KeySet> = rules
+                    .iter()
+                    .filter(|r| r.top == top)
+                    .map(|r| r.from)
+                    .collect();
+                if let Some(m) = self.mapped(&rel, &from) {
+                    let s = Select::from_table(
+                        vec![pk_col(rel.source), Expr::Param(Value::Integer(top as i64))],
+                        rel.source.table,
+                        Some(m),
+                    );
+                    selects.push(s.into());
+                }
+            }
+            if !selects.is_empty() {
+                out.push((rel, Statement::Query(None, union_all(selects))));
+            }
+        }
+        out
+    }
+
+    /// One SELECT per RESTRICT relation: the rows pointing at deleted rows
+    /// that are not deleted themselves.
+    ///
+    /// "Deleted" is a membership test on the row's own keys (`fk IN (...)`),
+    /// which is NULL, not false, for a NULL key (a nullable CASCADE that
+    /// points nowhere) or against a `to_field` subquery yielding a NULL:
+    /// `NOT (NULL)` would drop the row from the check, so the test is
+    /// `IS NOT TRUE`.
+    fn restrict(&self) -> Vec<(ReverseRelation, Statement)> {
+        let mut out = Vec::new();
+        for (rel, rules) in Plan::by_relation(&self.plan.c.restrict) {
+            let from: Vec<KeySet> = rules.iter().map(|r| r.from).collect();
+            let Some(m) = self.mapped(&rel, &from) else {
+                continue;
+            };
+            let s_table = rel.source;
+            let pk = pk_col(s_table);
+            let filter = match self.cond(&pk, &[KeySet::all(s_table)], Some(s_table)) {
+                Some(deleted) => Expr::And(vec![m, Expr::IsNotTrue(Box::new(deleted))]),
+                None => m,
+            };
+            out.push((rel, Statement::Query(None, select_keys(s_table, filter))));
+        }
+        out
+    }
+
+    fn write(&self, s: &Stmt) -> Option<Statement> {
+        let t = s.table;
+        match &s.update {
+            Some(u) => {
+                let m = self.mapped(&u.rel, &u.from)?;
+                Some(Statement::Update(sql::Update {
+                    table: t.table.into(),
+                    sets: vec![(u.rel.field.column.into(), Expr::Param(u.value.clone()))],
+                    filter: Some(m),
+                }))
+            }
+            None => {
+                let c = self.cond(&pk_col(t), &[KeySet::all(t)], Some(t))?;
+                Some(Statement::Delete(sql::Delete {
+                    table: t.table.into(),
+                    filter: Some(c),
+                }))
+            }
+        }
+    }
+
+    /// Every statement the delete runs, rendered once with `dialect`.
+    fn render(&self, dialect: &dyn Dialect) -> Result<Rendered> {
+        let plan = self.plan;
+        let text = |s: &Statement| -> Result<Text> {
+            let (sql, params) = crate::render::write(dialect, plan.c.top, s)?;
+            Ok(Text { sql, params })
+        };
+        let mut materialize = Vec::new();
+        for (k, scc) in plan.sccs.iter().enumerate() {
+            if plan.recursive[k] {
+                materialize.push(text(&self.recursive_insert(k))?);
+            } else {
+                for &i in scc.iter().filter(|&&i| plan.mat[i]) {
+                    for s in self.inserts(i) {
+                        materialize.push(text(&s)?);
+                    }
+                }
+            }
+        }
+        let clear = if materialize.is_empty() {
+            None
+        } else {
+            materialize.insert(0, text(&self.create_key_table())?);
+            Some(text(&self.clear_key_table())?)
+        };
+        let checks = |stmts: Vec<(ReverseRelation, Statement)>| -> Result<Vec<_>> {
+            stmts
+                .into_iter()
+                .map(|(rel, s)| Ok((rel, text(&s)?)))
+                .collect()
+        };
+        let mut writes = Vec::new();
+        for &i in &plan.order {
+            if let Some(s) = self.write(&plan.stmts[i]) {
+                writes.push((i, text(&s)?));
+            }
+        }
+        Ok(Rendered {
+            materialize,
+            protect: checks(self.protect())?,
+            restrict: checks(self.restrict())?,
+            writes,
+            clear,
+        })
+    }
+
+    /// The rows of `table` about to be deleted, ascending by key.
+    fn load(&self, db: &Db, table: &'static ModelMeta) -> Result<Vec<Box<dyn DynModel>>> {
+        let pk = pk_col(table);
+        let Some(c) = self.cond(&pk, &[KeySet::all(table)], Some(table)) else {
+            return Ok(Vec::new());
+        };
+        let (mut select, _) = crate::render::select_tree(table, &Spec::default())?;
+        select.filter = Some(c);
+        select.order = vec![(pk, false)];
+        let (sql, params) =
+            crate::render::write(db.dialect, table, &Statement::Query(None, select.into()))?;
+        let mut stmt = db.prepare(&sql)?;
+        bind_all(&mut stmt, &params)?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(Error::from_sqlite)? {
+            let mut idx = 0;
+            out.push((table.load)(row, &mut idx)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A rendered statement with its bound values.
+struct Text {
+    sql: String,
+    params: Vec<Value>,
 }
 
 /// The SQL of one delete, in execution order.
 struct Rendered {
-    /// Stores materialized keys, dependencies first.
-    materialize: Vec<Sql>,
-    protect: Vec<(ReverseRelation, Sql)>,
-    restrict: Vec<(ReverseRelation, Sql)>,
+    /// Creates the key table and stores materialized keys, dependencies
+    /// first (empty when nothing is stored).
+    materialize: Vec<Text>,
+    protect: Vec<(ReverseRelation, Text)>,
+    restrict: Vec<(ReverseRelation, Text)>,
     /// `(statement index, SQL)`.
-    writes: Vec<(usize, Sql)>,
+    writes: Vec<(usize, Text)>,
+    /// Removes this delete's stored keys.
+    clear: Option<Text>,
 }
 
 /// Tarjan's strongly connected components of `nodes` (`edges[v]` are the
