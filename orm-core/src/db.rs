@@ -497,7 +497,7 @@ impl Db {
                 .ok()
         });
         let value = value
-            .map(|v| crate::delete::display_value(&v))
+            .map(|v| crate::ops::delete::display_value(&v))
             .unwrap_or_else(|| "?".into());
         Some(Error::Integrity {
             kind: crate::error::Constraint::ForeignKey,
