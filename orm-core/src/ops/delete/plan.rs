@@ -143,6 +143,13 @@ pub(super) struct Plan<'c> {
     restrict: Vec<Restrict>,
 }
 
+/// Subqueries a component's keys may nest, written inline, before they are
+/// stored: each CASCADE level nests one more `IN (SELECT ...)`, and SQLite
+/// refuses an expression tree deeper than 1,000 (a chain of 200 models). A
+/// deep chain stores every 32nd level, so its statements stay shallow and
+/// their number grows with the models, not the rows.
+const MAX_NESTING: usize = 32;
+
 /// SQLite's historical bound-parameter limit; a statement that would exceed it
 /// reads its keys from the key table instead.
 pub(super) const MAX_PARAMS: usize = 999;
@@ -167,6 +174,7 @@ impl<'c> Plan<'c> {
             return plan;
         }
         plan.recursion();
+        plan.limit_nesting();
         plan.writes();
         plan.order_writes();
         plan.checks();
@@ -290,6 +298,47 @@ impl<'c> Plan<'c> {
                 if set.recursive {
                     self.comps[i].keys = Keys::Stored;
                 }
+            }
+        }
+    }
+
+    /// Stores the keys of components whose inline form would nest more
+    /// than [`MAX_NESTING`] subqueries, dependencies first.
+    fn limit_nesting(&mut self) {
+        let mut depth = vec![0; self.c.comps.len()];
+        // The deepest nesting of the keys of `from`, as computed so far.
+        let deepest = |plan: &Plan<'_>, depth: &[usize], from: &KeySet| {
+            let members = plan.members(&[*from]);
+            members.into_iter().map(|m| depth[m]).max().unwrap_or(0)
+        };
+        for k in 0..self.sets.len() {
+            for j in 0..self.sets[k].members.len() {
+                let i = self.sets[k].members[j];
+                // A stored set reads its keys with one subquery. (The members
+                // of a set are stored together, or it has one member and no
+                // relation to itself: `from` never names an unvisited one.)
+                let d = if self.stored(i) {
+                    1
+                } else {
+                    self.live_atoms(i)
+                        .map(|a| match a {
+                            Atom::Values(_) => 0,
+                            Atom::Query(_) => 1,
+                            Atom::Via { rel, from } => {
+                                1 + usize::from(to_field(rel).is_some())
+                                    + deepest(self, &depth, from)
+                            }
+                            Atom::Up(from) => deepest(self, &depth, from),
+                        })
+                        .max()
+                        .unwrap_or(0)
+                };
+                depth[i] = if d > MAX_NESTING {
+                    self.comps[i].keys = Keys::Stored;
+                    1
+                } else {
+                    d
+                };
             }
         }
     }
