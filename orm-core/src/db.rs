@@ -199,6 +199,9 @@ pub struct Db {
     pub(crate) dialect: &'static dyn crate::sql::Dialect,
     /// Model statements rendered with `dialect`, see `crate::sqlcache`.
     pub(crate) texts: RefCell<crate::sqlcache::Texts>,
+    /// Deletes running on this handle (a hook may delete inside a delete);
+    /// each uses its own range of numbers in the collector's key table.
+    delete_depth: Cell<u32>,
 }
 
 impl std::fmt::Debug for Db {
@@ -288,6 +291,7 @@ impl Db {
             dialect: &crate::sql::Sqlite,
             texts: RefCell::default(),
             hooks: std::sync::Arc::default(),
+            delete_depth: Cell::new(0),
         })
     }
 
@@ -354,6 +358,19 @@ impl Db {
         let mut stmt = self.prepare(sql)?;
         stmt.execute(rusqlite::params_from_iter(params.iter()))
             .map_err(Error::from_sqlite)
+    }
+
+    /// Enters a delete: returns how many deletes were already running on this
+    /// handle (see [`Db::leave_delete`]).
+    pub(crate) fn enter_delete(&self) -> u32 {
+        let depth = self.delete_depth.get();
+        self.delete_depth.set(depth + 1);
+        depth
+    }
+
+    /// Leaves the delete that [`Db::enter_delete`] entered at `depth`.
+    pub(crate) fn leave_delete(&self, depth: u32) {
+        self.delete_depth.set(depth);
     }
 
     /// True inside [`Db::atomic`].
@@ -476,7 +493,7 @@ impl Db {
                 .ok()
         });
         let value = value
-            .map(|v| crate::delete::display_value(&v))
+            .map(|v| crate::ops::delete::display_value(&v))
             .unwrap_or_else(|| "?".into());
         Some(Error::Integrity {
             kind: crate::error::Constraint::ForeignKey,

@@ -197,7 +197,7 @@ impl<M: Model> QuerySet<M> {
                 .map_err(|reason| Error::InvalidValue {
                     model: M::META.ancestor(depth).name,
                     field: field.name,
-                    value: crate::delete::display_value(&v),
+                    value: crate::ops::delete::display_value(&v),
                     reason,
                 })?;
             // Cannot overflow: `resolve` refuses a depth beyond `M`'s chain.
@@ -261,14 +261,14 @@ impl<M: Model> QuerySet<M> {
     ///
     /// [`Error::Usage`] after `limit`/`offset`; [`Error::Protected`],
     /// [`Error::Restricted`], or a hook's error (nothing is deleted then).
-    pub fn delete(&self, db: &Db) -> Result<crate::delete::Deleted> {
+    pub fn delete(&self, db: &Db) -> Result<crate::ops::delete::Deleted> {
         self.spec.check()?;
         if self.spec.limit.is_some() || self.spec.offset.is_some() {
             return Err(Error::Usage(
                 "Cannot use 'limit' or 'offset' with delete().".into(),
             ));
         }
-        crate::delete::delete_query(db, M::META, &self.spec)
+        crate::ops::delete::delete_query(db, M::META, &self.spec)
     }
 
     /// The primary keys of every matching row.

@@ -55,11 +55,16 @@
 extern crate self as orm_core;
 
 mod db;
-pub mod delete;
+/// The deletion collector's result, at the path it had before the collector
+/// moved to `ops::delete` (it is also re-exported as [`crate::Deleted`]).
+pub mod delete {
+    pub use crate::ops::delete::Deleted;
+}
 mod error;
 mod exec;
 pub mod meta;
 mod model;
+mod ops;
 #[cfg(feature = "pool")]
 mod pool;
 mod prefetch;

@@ -120,6 +120,11 @@ pub struct ModelMeta {
 /// A type with model metadata: implemented by `#[derive(Model)]`, the lowest
 /// layer's view of a model (queries need nothing else).
 #[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model",
+    label = "this type needs `#[derive(Model)]`",
+    note = "one-to-one relations and parent links can only point at types that derive `Model`"
+)]
 pub trait Metadata: Sized + 'static {
     /// The model's metadata.
     const __META: &'static ModelMeta;

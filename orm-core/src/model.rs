@@ -6,9 +6,9 @@ use std::any::Any;
 use rusqlite::types::Value;
 
 use crate::db::Db;
-use crate::delete::Deleted;
 use crate::error::{Error, Result};
 use crate::meta::{FieldMeta, Metadata, ModelMeta};
+use crate::ops::delete::Deleted;
 use crate::query::QuerySet;
 use crate::render::LoadPlan;
 
@@ -211,7 +211,7 @@ pub trait Model: Record {
     /// [`Error::DeleteUnsaved`], [`Error::Protected`], [`Error::Restricted`],
     /// or a hook's error; nothing is deleted then.
     fn delete(&mut self, db: &Db) -> Result<Deleted> {
-        crate::delete::delete_instance(db, self, false)
+        crate::ops::delete::delete_instance(db, self, false)
     }
 
     /// Deletes a multi-table child's own row only, keeping its parent rows
@@ -221,7 +221,7 @@ pub trait Model: Record {
     ///
     /// As [`Model::delete`].
     fn delete_keep_parents(&mut self, db: &Db) -> Result<Deleted> {
-        crate::delete::delete_instance(db, self, true)
+        crate::ops::delete::delete_instance(db, self, true)
     }
 
     /// Turns an existing parent row into this multi-table child without

@@ -185,7 +185,7 @@ impl<T: Model> OneToOne<T> {
             t.check_value(key).map_err(|reason| Error::InvalidValue {
                 model: T::META.name,
                 field: t.name,
-                value: crate::delete::display_value(key),
+                value: crate::ops::delete::display_value(key),
                 reason: format!(
                     "the relation's key cannot refer to a {}: {reason}",
                     T::META.name

@@ -406,15 +406,6 @@ pub(crate) fn keys_query(model: &'static ModelMeta, spec: &Spec) -> Result<sql::
     Ok(sel.into())
 }
 
-/// [`keys_query`] rendered as SQLite text.
-pub(crate) fn keys_subquery(
-    model: &'static ModelMeta,
-    spec: &Spec,
-) -> Result<(String, Vec<Value>)> {
-    let q = keys_query(model, spec)?;
-    write(&sql::Sqlite, model, &sql::Statement::Query(None, q))
-}
-
 /// WHERE / ORDER BY / LIMIT with its join tree.
 struct Where {
     joins: Joins,

@@ -106,7 +106,7 @@ fn check_relation<M: Model>(
         "{} instance with {} {} {}.",
         target.model_name,
         rel.to_field.unwrap_or(target.pk_field().name),
-        crate::delete::display_value(&key),
+        crate::ops::delete::display_value(&key),
         if exists {
             "is not a valid choice"
         } else {

@@ -1,0 +1,3 @@
+//! Operations over many rows that run several statements in one transaction.
+
+pub(crate) mod delete;
