@@ -7,20 +7,20 @@
 /// The version of this contract; the derive checks it at compile time.
 pub const CONTRACT: u32 = 1;
 
+pub use crate::exec::record::{Binder, LoaderEntry, Record, RowReader};
+pub use crate::exec::related::{reverse_get, reverse_require, reverse_set};
+pub use crate::meta::registry::ModelEntry;
 pub use crate::meta::{FieldMeta, Metadata, ModelMeta, OnDelete, RelationMeta};
-pub use crate::model::{Binder, LoaderEntry, Record, RowReader};
-pub use crate::registry::ModelEntry;
-pub use crate::related::{reverse_get, reverse_require, reverse_set};
-pub use crate::render::LoadPlan;
-pub use crate::validate::{check_text, ChoicesEntry};
+pub use crate::ops::validate::{check_text, ChoicesEntry};
+pub use crate::sql::select::LoadPlan;
 pub use inventory;
 
 use rusqlite::types::Value;
 
-use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::model::{DynModel, Model};
-use crate::related::OneToOne;
+use crate::exec::db::Db;
+use crate::exec::record::{DynModel, Model};
+use crate::exec::related::OneToOne;
 
 impl RowReader<'_, '_> {
     /// Reads the next column into field `field` of `meta`, naming model and
@@ -43,7 +43,7 @@ impl RowReader<'_, '_> {
     /// Skips the columns of a `select_related` plan that has nowhere to go.
     #[inline]
     pub fn skip_plan(&mut self, plan: &LoadPlan) {
-        self.idx += crate::related::total_width(plan);
+        self.idx += crate::exec::related::total_width(plan);
     }
 }
 
@@ -162,7 +162,7 @@ pub fn load_dyn<M: Model>(row: &mut RowReader<'_, '_>) -> Result<Box<dyn DynMode
 
 /// Saves a multi-table parent chain (the generated `__save_parents`).
 pub fn save_chain<P: Model>(db: &Db, parent: &mut P, raw: bool) -> Result<bool> {
-    crate::save::save_chain(db, parent, raw)
+    crate::ops::save::save_chain(db, parent, raw)
 }
 
 /// `select_related` fill for a nullable relation.

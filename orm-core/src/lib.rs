@@ -54,49 +54,54 @@
 #[allow(unused_extern_crates)] // used by derive output in this crate's own tests
 extern crate self as orm_core;
 
-mod db;
+// The layers, lowest first; each folder imports only from the ones above it
+// in this list (checked by tests/layers.rs). `error` is shared by all.
+mod error;
+mod exec;
+pub mod meta;
+mod ops;
+pub mod query;
+mod sql;
+
+#[doc(hidden)]
+pub mod __private;
+
 /// The deletion collector's result, at the path it had before the collector
 /// moved to `ops::delete` (it is also re-exported as [`crate::Deleted`]).
 pub mod delete {
     pub use crate::ops::delete::Deleted;
 }
-mod error;
-mod exec;
-pub mod meta;
-mod model;
-mod ops;
-#[cfg(feature = "pool")]
-mod pool;
-mod prefetch;
-pub mod query;
-pub mod registry;
-mod related;
-pub mod render;
-mod save;
-pub mod schema;
-mod signals;
-#[allow(dead_code)] // adopted statement by statement
-mod sql;
-mod sqlcache;
-mod validate;
 
-#[doc(hidden)]
-pub mod __private;
+/// Django's schema as SQLite DDL (`CREATE TABLE` per model, `sqlmigrate`'s
+/// text).
+pub mod schema {
+    pub use crate::sql::schema::{column_order, create_table, sql_create_all, CreateTable};
+}
 
-pub use db::{Captured, Db};
+/// The model registry (every `#[derive(Model)]` type linked in).
+pub mod registry {
+    pub use crate::meta::registry::*;
+}
+
+/// Rendering a query as SQLite text (also [`QuerySet::to_sql`]).
+pub mod render {
+    pub use crate::sql::select::{quote, select, LoadPlan, Select};
+}
+
 pub use delete::Deleted;
 pub use error::{Blocker, Constraint, Error, Result, ValidationErrors};
+pub use exec::db::{Captured, Db};
+pub use exec::hooks::Hooks;
+#[cfg(feature = "pool")]
+pub use exec::pool::{Pool, PooledDb};
+pub use exec::prefetch::prefetch_related_objects;
+pub use exec::record::{DynModel, Model};
+pub use exec::related::OneToOne;
 pub use exec::Stream;
 pub use meta::OnDelete;
-pub use model::{DynModel, Model};
 pub use orm_derive::Model;
-#[cfg(feature = "pool")]
-pub use pool::{Pool, PooledDb};
-pub use prefetch::prefetch_related_objects;
 pub use query::{Col, Order, QuerySet, Rel, Q};
-pub use related::OneToOne;
 pub use rusqlite::types::Value;
-pub use signals::Hooks;
 
 /// Everything a model file needs: `use orm_core::prelude::*;`.
 pub mod prelude {

@@ -1,3 +1,8 @@
-//! Operations over many rows that run several statements in one transaction.
+//! Operations on models that run several statements in one transaction and
+//! apply Django's rules: saving (parents first, hooks), the delete collector,
+//! validation (`full_clean`), and the user-facing [`Model`] trait.
 
 pub(crate) mod delete;
+pub(crate) mod model;
+pub(crate) mod save;
+pub(crate) mod validate;

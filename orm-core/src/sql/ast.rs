@@ -282,6 +282,8 @@ pub(crate) enum Statement {
     Update(Update),
     Delete(Delete),
     CreateTable(CreateTable),
+    // Written by the DDL of indexed relation columns (ForeignKey, next).
+    #[allow(dead_code)]
     CreateIndex(CreateIndex),
 }
 

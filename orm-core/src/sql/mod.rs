@@ -6,6 +6,8 @@
 pub(crate) mod ast;
 pub(crate) mod dialect;
 pub(crate) mod model;
+pub(crate) mod schema;
+pub(crate) mod select;
 pub(crate) mod sqlite;
 pub(crate) mod writer;
 

@@ -37,14 +37,6 @@ impl<'d> Writer<'d> {
         self.dialect.quote(&mut self.sql, name);
     }
 
-    /// Appends `"table"."column"`.
-    #[inline]
-    pub(crate) fn column(&mut self, table: &str, column: &str) {
-        self.ident(table);
-        self.sql.push('.');
-        self.ident(column);
-    }
-
     /// Appends a placeholder and binds `v` to it.
     #[inline]
     pub(crate) fn bind(&mut self, v: Value) {

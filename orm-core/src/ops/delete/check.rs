@@ -5,10 +5,10 @@
 
 use rusqlite::types::Value;
 
-use crate::db::Db;
 use crate::error::{Blocker, Error, Result};
 use crate::exec::bind_all;
-use crate::registry::ReverseRelation;
+use crate::exec::db::Db;
+use crate::meta::registry::ReverseRelation;
 use crate::sql::{Expr, Query, Select, Statement};
 
 use super::collect::{Collector, KeySet};

@@ -14,9 +14,9 @@ use std::collections::HashSet;
 use rusqlite::types::Value;
 
 use crate::error::Result;
+use crate::meta::registry::{registry, ReverseRelation};
 use crate::meta::{FieldMeta, ModelMeta, OnDelete};
 use crate::query::{Rhs, Spec, Step, Q};
-use crate::registry::{registry, ReverseRelation};
 use crate::sql::{Expr, Query};
 
 use super::plan::Reads;
@@ -155,7 +155,7 @@ pub(super) struct RootQuery {
 
 impl RootQuery {
     pub(super) fn new(model: &'static ModelMeta, spec: &Spec) -> Result<RootQuery> {
-        let query = crate::render::keys_query(model, spec)?;
+        let query = crate::sql::select::keys_query(model, spec)?;
         let (everything, nothing) = match &query {
             Query::Select(s) => (s.filter.is_none(), matches!(s.filter, Some(Expr::False))),
             _ => (false, false),

@@ -29,10 +29,10 @@ mod run;
 
 use rusqlite::types::Value;
 
-use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::exec::db::Db;
+use crate::exec::record::Model;
 use crate::meta::ModelMeta;
-use crate::model::Model;
 use crate::query::Spec;
 
 use collect::{Atom, Collector, RootQuery};

@@ -15,8 +15,8 @@
 
 use rusqlite::types::Value;
 
+use crate::meta::registry::ReverseRelation;
 use crate::meta::{ModelMeta, OnDelete};
-use crate::registry::ReverseRelation;
 
 use super::collect::{to_field, Atom, Collector, KeySet, Kind, Rule};
 

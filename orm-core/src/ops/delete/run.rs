@@ -13,13 +13,13 @@
 
 use rusqlite::types::Value;
 
-use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::exec::bind_all;
+use crate::exec::db::Db;
+use crate::exec::record::DynModel;
+use crate::meta::registry::ReverseRelation;
 use crate::meta::ModelMeta;
-use crate::model::DynModel;
 use crate::query::Spec;
-use crate::registry::ReverseRelation;
 use crate::sql::{self, Dialect, Expr, Query, Select, Source, Statement};
 
 use super::check;
@@ -100,7 +100,7 @@ fn render(trees: &Trees<'_, '_>, dialect: &dyn Dialect) -> Result<Vec<Rendered>>
             .statements(&step)
             .iter()
             .map(|s| {
-                let (sql, params) = crate::render::write(dialect, top, s)?;
+                let (sql, params) = crate::sql::select::write(dialect, top, s)?;
                 Ok(Text { sql, params })
             })
             .collect::<Result<_>>()?;
@@ -636,18 +636,18 @@ impl<'p, 'c> Trees<'p, 'c> {
         let Some(c) = self.cond(&pk, &[KeySet::all(table)], Some(table)) else {
             return Ok(Vec::new());
         };
-        let (mut select, _) = crate::render::select_tree(table, &Spec::default())?;
+        let (mut select, _) = crate::sql::select::select_tree(table, &Spec::default())?;
         select.filter = Some(c);
         select.order = vec![(pk, false)];
         let (sql, params) =
-            crate::render::write(db.dialect, table, &Statement::Query(None, select.into()))?;
+            crate::sql::select::write(db.dialect, table, &Statement::Query(None, select.into()))?;
         let mut stmt = db.prepare(&sql)?;
         bind_all(&mut stmt, &params)?;
-        let load = crate::model::loader(table)?;
+        let load = crate::exec::record::loader(table)?;
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(Error::from_sqlite)? {
-            out.push(load(&mut crate::model::RowReader::new(row))?);
+            out.push(load(&mut crate::exec::record::RowReader::new(row))?);
         }
         Ok(out)
     }

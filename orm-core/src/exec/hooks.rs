@@ -9,10 +9,10 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::exec::db::Db;
+use crate::exec::record::{DynModel, Model};
 use crate::meta::ModelMeta;
-use crate::model::{DynModel, Model};
 
 type SaveHook = Arc<dyn Fn(&Db, &mut dyn Any, bool) -> Result<()> + Send + Sync>;
 type DeleteHook = Arc<dyn Fn(&Db, &dyn DynModel) -> Result<()> + Send + Sync>;

@@ -3,10 +3,10 @@
 
 use rusqlite::types::Value;
 
-use crate::db::Db;
 use crate::error::{Error, Result, ValidationErrors};
+use crate::exec::db::Db;
+use crate::exec::record::Model;
 use crate::meta::{FieldMeta, RelationMeta};
-use crate::model::Model;
 use crate::query::Q;
 
 /// Runs every check on `obj` and collects the problems per field.

@@ -9,11 +9,11 @@ use std::sync::{Arc, OnceLock};
 use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, Value, ValueRef};
 use rusqlite::ToSql;
 
-use crate::db::{CacheKey, CachedRelated, Db};
 use crate::error::{Error, Result};
+use crate::exec::db::{CacheKey, CachedRelated, Db};
+use crate::exec::record::{key_of, Model, RowReader};
 use crate::meta::{FieldMeta, ModelMeta, RelationMeta};
-use crate::model::{key_of, Model, RowReader};
-use crate::render::LoadPlan;
+use crate::sql::select::LoadPlan;
 
 /// The forward side of a one-to-one relation: the key stored in this row, and
 /// the related object once loaded.
@@ -193,7 +193,7 @@ impl<T: Model> OneToOne<T> {
             })?;
         }
         let obj = match self.to_field {
-            None => crate::model::get_by_pk::<T>(db, key)?.ok_or(Error::DoesNotExist {
+            None => crate::exec::record::get_by_pk::<T>(db, key)?.ok_or(Error::DoesNotExist {
                 model: T::META.name,
             })?,
             Some(field) => match T::META.local_field(field) {
@@ -297,7 +297,7 @@ pub(crate) fn total_width(plan: &LoadPlan) -> usize {
 /// Fills one `select_related` child into `owner`.
 pub(crate) fn fill_child(
     db: &Db,
-    owner: &mut dyn crate::model::DynModel,
+    owner: &mut dyn crate::exec::record::DynModel,
     row: &mut RowReader<'_, '_>,
     plan: &LoadPlan,
 ) -> Result<()> {
@@ -315,7 +315,7 @@ pub(crate) fn fill_child(
                 row.skip_plan(plan);
                 None
             } else {
-                let mut obj = crate::model::loader(plan.model)?(row)?;
+                let mut obj = crate::exec::record::loader(plan.model)?(row)?;
                 for child in &plan.children {
                     fill_child(db, obj.as_mut(), row, child)?;
                 }
@@ -332,7 +332,7 @@ pub(crate) fn fill_child(
 
 impl<T: Model> OneToOne<T> {
     fn some_relation_uses_to_field() -> bool {
-        crate::registry::registry()
+        crate::meta::registry::registry()
             .reverse_of(T::META)
             .iter()
             .any(|r| r.rel.to_field.is_some())
@@ -530,7 +530,7 @@ pub fn reverse_set<O: Model, T: Model>(
             if cur.pk() != value.pk() || value.pk().is_none() {
                 if field.null {
                     db.before_write(T::META)?;
-                    let (sql, params) = crate::render::write(
+                    let (sql, params) = crate::sql::select::write(
                         db.dialect,
                         T::META,
                         &crate::sql::model::set_null(
@@ -577,7 +577,9 @@ impl<R: Model, T: Model> crate::query::Rel<R, T> {
         let key = match self.path.steps.as_slice() {
             // Django refuses unsaved instances even when another field is the key.
             _ if obj.pk().is_none() => None,
-            [crate::query::Step::Forward { rel, .. }] => crate::model::key_of(obj, rel.to_field),
+            [crate::query::Step::Forward { rel, .. }] => {
+                crate::exec::record::key_of(obj, rel.to_field)
+            }
             _ => obj.pk(),
         };
         let col = self.key();

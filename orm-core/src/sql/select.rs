@@ -329,12 +329,25 @@ pub(crate) fn write(
     model: &'static ModelMeta,
     s: &sql::Statement,
 ) -> Result<(String, Vec<Value>)> {
-    sql::render(dialect, s).map_err(|sql::Unwritable(reason)| Error::InvalidValue {
-        model: model.name,
-        field: "?",
-        value: "a list of values".into(),
-        reason,
-    })
+    let (text, params) =
+        sql::render(dialect, s).map_err(|sql::Unwritable(reason)| Error::InvalidValue {
+            model: model.name,
+            field: "?",
+            value: "a list of values".into(),
+            reason,
+        })?;
+    if params.len() > dialect.param_limit() {
+        return Err(Error::Limit {
+            message: format!(
+                "a statement on {} binds {} values; the database allows {} \
+                 (pass long lists to is_in, which binds one value)",
+                model.name,
+                params.len(),
+                dialect.param_limit()
+            ),
+        });
+    }
+    Ok((text, params))
 }
 
 /// Renders a SELECT of `model` for `spec` as SQLite text.

@@ -3,9 +3,9 @@
 
 use rusqlite::types::Value;
 
-use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::model::{Binder, Model};
+use crate::exec::db::Db;
+use crate::exec::record::{Binder, Model};
 
 /// Saves `obj`; `raw` inserts only missing parent rows (used by
 /// `extend_parent`); `force_insert` never UPDATEs this model's own row (used by
@@ -159,7 +159,7 @@ pub(crate) fn extend_parent<M: Model>(db: &Db, child: &mut M) -> Result<()> {
     }
     db.atomic(|db| {
         save(db, child, true, false)?;
-        *child = crate::model::get_by_pk::<M>(db, &pk)?.ok_or(Error::DoesNotExist {
+        *child = crate::exec::record::get_by_pk::<M>(db, &pk)?.ok_or(Error::DoesNotExist {
             model: M::META.name,
         })?;
         Ok(())

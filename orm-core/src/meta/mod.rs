@@ -3,6 +3,8 @@
 //! Every model has one `static` [`ModelMeta`]; models are identified by the
 //! address of that static, so comparisons are pointer comparisons.
 
+pub mod registry;
+
 use rusqlite::types::Value;
 
 /// What happens to rows that point at a deleted row (Django's `on_delete`).

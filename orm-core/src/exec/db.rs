@@ -9,9 +9,9 @@ use std::path::Path;
 use rusqlite::{CachedStatement, Connection};
 
 use crate::error::{Error, Result};
+use crate::exec::hooks::Hooks;
+use crate::meta::registry::registry;
 use crate::meta::{ModelMeta, RelationMeta};
-use crate::registry::registry;
-use crate::signals::Hooks;
 
 /// SQL text of the statements a block ran, as captured by [`Db::capture`]
 /// (Django's `CaptureQueriesContext`).
@@ -197,8 +197,8 @@ pub struct Db {
     pub(crate) hooks: std::sync::Arc<Hooks>,
     /// How statements are written for this connection's database.
     pub(crate) dialect: &'static dyn crate::sql::Dialect,
-    /// Model statements rendered with `dialect`, see `crate::sqlcache`.
-    pub(crate) texts: RefCell<crate::sqlcache::Texts>,
+    /// Model statements rendered with `dialect`, see `crate::exec::statements`.
+    pub(crate) texts: RefCell<crate::exec::statements::Texts>,
     /// Deletes running on this handle (a hook may delete inside a delete);
     /// each uses its own range of numbers in the collector's key table.
     delete_depth: Cell<u32>,
@@ -520,18 +520,18 @@ impl Db {
     /// when SQLite rejects the DDL.
     pub fn migrate(&self) -> Result<()> {
         self.atomic(|db| {
-            let models = crate::registry::models();
+            let models = crate::meta::registry::models();
             // Tables that already exist must match the models: a missing
             // column or a changed type would otherwise fail (or silently
             // convert values) at the first query.
-            let drift = crate::schema::drift(&db.conn, models).map_err(Error::from_sqlite)?;
+            let drift = crate::sql::schema::drift(&db.conn, models).map_err(Error::from_sqlite)?;
             if !drift.is_empty() {
                 return Err(Error::SchemaDrift { differences: drift });
             }
-            for stmt in crate::schema::create_statements(models) {
+            for stmt in crate::sql::schema::create_statements(models) {
                 db.note(&stmt.sql);
-                let tree = crate::schema::table_tree(db.dialect, stmt.model, true);
-                let (text, _) = crate::render::write(db.dialect, stmt.model, &tree)?;
+                let tree = crate::sql::schema::table_tree(db.dialect, stmt.model, true);
+                let (text, _) = crate::sql::select::write(db.dialect, stmt.model, &tree)?;
                 db.conn.execute_batch(&text).map_err(Error::from_sqlite)?;
             }
             Ok(())
@@ -540,7 +540,7 @@ impl Db {
 
     /// The DDL `migrate` runs, as Django's `sqlmigrate` prints it.
     pub fn sql_create_all(&self) -> String {
-        crate::schema::sql_create_all(crate::registry::models())
+        crate::sql::schema::sql_create_all(crate::meta::registry::models())
     }
 
     /// Refuses a write to `table` while a stream over it is open on this

@@ -1,5 +1,5 @@
 //! Queries as plain data: paths through relations, lookups, `Q` trees, and the
-//! [`QuerySet`] builder. Rendering to SQL lives in [`crate::render`].
+//! [`QuerySet`] builder. Rendering to SQL lives in [`crate::sql::select`].
 
 use std::marker::PhantomData;
 use std::ops::{BitAnd, BitOr, Not};
@@ -8,9 +8,9 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::ToSql;
 
 use crate::error::{Error, Result};
+use crate::meta::registry::{registry, ReverseRelation};
 use crate::meta::Metadata;
 use crate::meta::{FieldMeta, ModelMeta, RelationMeta};
-use crate::registry::{registry, ReverseRelation};
 
 /// Converts a model field's value into an owned [`Value`]. Field types are
 /// the ones [`crate::__private::SqlType`] admits, whose conversion cannot

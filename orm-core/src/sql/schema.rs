@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::meta::{FieldMeta, ModelMeta};
-use crate::render::quote;
+use crate::sql::select::quote;
 use crate::sql::{self, Dialect};
 
 /// One `CREATE TABLE` statement.

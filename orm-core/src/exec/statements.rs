@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use rusqlite::CachedStatement;
 
-use crate::db::{Db, KeyState};
 use crate::error::{Error, Result};
+use crate::exec::db::{Db, KeyState};
 use crate::meta::{FieldMeta, ModelMeta};
 use crate::query::Spec;
 use crate::sql::{self, Statement};
@@ -73,7 +73,7 @@ impl Db {
     /// `SELECT <all columns, ancestors joined> WHERE pk = ?`.
     pub(crate) fn prepare_get_by_pk(&self, m: &'static ModelMeta) -> Result<CachedStatement<'_>> {
         self.prepare_text(Kind::GetByPk, addr(m), || {
-            let (sel, _) = crate::render::select_tree(m, &Spec::default())?;
+            let (sel, _) = crate::sql::select::select_tree(m, &Spec::default())?;
             Ok(Some(sql::model::select_where(
                 sel,
                 m.table,
@@ -90,7 +90,7 @@ impl Db {
         field: &'static FieldMeta,
     ) -> Result<CachedStatement<'_>> {
         self.prepare_text(Kind::Reverse, addr(field), || {
-            let (sel, _) = crate::render::select_tree(source, &Spec::default())?;
+            let (sel, _) = crate::sql::select::select_tree(source, &Spec::default())?;
             Ok(Some(sql::model::select_where(
                 sel,
                 source.table,

@@ -3,13 +3,13 @@
 use rusqlite::types::Value;
 use rusqlite::{CachedStatement, Row};
 
-use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::model::{Model, RowReader};
+use crate::exec::db::Db;
+use crate::exec::record::{Model, RowReader};
+use crate::exec::related::fill_child;
 use crate::query::{Col, QuerySet};
-use crate::related::fill_child;
-use crate::render::LoadPlan;
 use crate::sql;
+use crate::sql::select::LoadPlan;
 
 // Inlined into the row loops (`all`, `Stream::iter`): saves a move of the
 // `Result<M>` per row, about 1-2 % of a load's instructions (benches W2, W6, W7).
@@ -32,7 +32,7 @@ impl<M: Model> QuerySet<M> {
     /// value does not fit its field, [`Error::NoSuchTable`] before `migrate`.
     pub fn all(&self, db: &Db) -> Result<Vec<M>> {
         self.spec.check()?;
-        let sel = crate::render::select_with(db.dialect, M::META, &self.spec)?;
+        let sel = crate::sql::select::select_with(db.dialect, M::META, &self.spec)?;
         let mut stmt = db.prepare(&sel.sql)?;
         bind_all(&mut stmt, &sel.params)?;
         let mut rows = stmt.raw_query();
@@ -44,7 +44,7 @@ impl<M: Model> QuerySet<M> {
         drop(stmt);
         for spec in &self.spec.prefetch {
             let path = spec.resolve(M::META, "prefetch_related")?;
-            crate::prefetch::run(db, &mut out, &path)?;
+            crate::exec::prefetch::run(db, &mut out, &path)?;
         }
         Ok(out)
     }
@@ -76,7 +76,7 @@ impl<M: Model> QuerySet<M> {
     /// As [`QuerySet::all`].
     pub fn stream<'db>(&self, db: &'db Db) -> Result<Stream<'db, M>> {
         self.spec.check()?;
-        let sel = crate::render::select_with(db.dialect, M::META, &self.spec)?;
+        let sel = crate::sql::select::select_with(db.dialect, M::META, &self.spec)?;
         let mut stmt = db.prepare(&sel.sql)?;
         bind_all(&mut stmt, &sel.params)?;
         let tables: Vec<_> = M::META.chain().collect();
@@ -142,7 +142,7 @@ impl<M: Model> QuerySet<M> {
     /// As [`QuerySet::all`].
     pub fn count(&self, db: &Db) -> Result<u64> {
         self.spec.check()?;
-        let (sql, params) = crate::render::aggregate(db.dialect, M::META, &self.spec, false)?;
+        let (sql, params) = crate::sql::select::aggregate(db.dialect, M::META, &self.spec, false)?;
         let mut stmt = db.prepare(&sql)?;
         bind_all(&mut stmt, &params)?;
         let mut rows = stmt.raw_query();
@@ -230,7 +230,7 @@ impl<M: Model> QuerySet<M> {
                 let m = M::META.ancestor(depth);
                 let pk = sql::Expr::bare(m.pk_field().column);
                 let filter = match &keys {
-                    None => pk.in_query(crate::render::keys_query(M::META, &self.spec)?),
+                    None => pk.in_query(crate::sql::select::keys_query(M::META, &self.spec)?),
                     // Any number of keys: a long list is bound as one value.
                     Some(keys) => sql::Expr::In(Box::new(pk), keys.clone()),
                 };
@@ -242,7 +242,7 @@ impl<M: Model> QuerySet<M> {
                         .collect(),
                     filter: Some(filter),
                 });
-                let (text, params) = crate::render::write(db.dialect, m, &stmt)?;
+                let (text, params) = crate::sql::select::write(db.dialect, m, &stmt)?;
                 let n = db.execute(&text, &params)? as u64;
                 matched = match &keys {
                     None => n,
@@ -278,9 +278,9 @@ impl<M: Model> QuerySet<M> {
     /// As [`QuerySet::all`].
     pub fn pks(&self, db: &Db) -> Result<Vec<Value>> {
         self.spec.check()?;
-        let q = crate::render::keys_query(M::META, &self.spec)?;
+        let q = crate::sql::select::keys_query(M::META, &self.spec)?;
         let (text, params) =
-            crate::render::write(db.dialect, M::META, &sql::Statement::Query(None, q))?;
+            crate::sql::select::write(db.dialect, M::META, &sql::Statement::Query(None, q))?;
         let mut stmt = db.prepare(&text)?;
         bind_all(&mut stmt, &params)?;
         let mut rows = stmt.raw_query();
@@ -378,7 +378,7 @@ fn exists_spec(
     model: &'static crate::meta::ModelMeta,
     spec: &crate::query::Spec,
 ) -> Result<bool> {
-    let (sql, params) = crate::render::aggregate(db.dialect, model, spec, true)?;
+    let (sql, params) = crate::sql::select::aggregate(db.dialect, model, spec, true)?;
     let mut stmt = db.prepare(&sql)?;
     bind_all(&mut stmt, &params)?;
     let mut rows = stmt.raw_query();

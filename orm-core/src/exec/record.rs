@@ -5,12 +5,12 @@ use std::any::Any;
 
 use rusqlite::types::Value;
 
-use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::exec::db::Db;
 use crate::meta::{FieldMeta, Metadata, ModelMeta};
 use crate::ops::delete::Deleted;
 use crate::query::QuerySet;
-use crate::render::LoadPlan;
+use crate::sql::select::LoadPlan;
 
 /// The derive's side of a model: metadata, keys, row decoding, binding and
 /// the relation caches. Implemented by `#[derive(Model)]` through the
@@ -170,7 +170,7 @@ pub trait Model: Record {
     /// [`Error::Integrity`] for constraint violations, [`Error::Hook`] when a
     /// hook fails (the save is then rolled back).
     fn save(&mut self, db: &Db) -> Result<()> {
-        crate::save::save(db, self, false, false)
+        crate::ops::save::save(db, self, false, false)
     }
 
     /// Inserts, then returns the instance (Django's `objects.create(...)`).
@@ -181,7 +181,7 @@ pub trait Model: Record {
     ///
     /// As [`Model::save`].
     fn create(mut self, db: &Db) -> Result<Self> {
-        crate::save::save(db, &mut self, false, true)?;
+        crate::ops::save::save(db, &mut self, false, true)?;
         Ok(self)
     }
 
@@ -234,7 +234,7 @@ pub trait Model: Record {
     /// [`Error::Unsaved`] without a key, [`Error::Usage`] for a model with no
     /// parent, [`Error::Integrity`] when the row is already this child.
     fn extend_parent(&mut self, db: &Db) -> Result<()> {
-        crate::save::extend_parent(db, self)
+        crate::ops::save::extend_parent(db, self)
     }
 
     /// The instance with this primary key.
@@ -262,7 +262,7 @@ pub trait Model: Record {
     ///
     /// [`Error::Validation`] listing every problem.
     fn full_clean(&self, db: &Db) -> Result<()> {
-        crate::validate::full_clean(db, self)
+        crate::ops::validate::full_clean(db, self)
     }
 }
 

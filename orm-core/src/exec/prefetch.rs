@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use rusqlite::types::Value;
 
-use crate::db::{CacheKey, Db};
 use crate::error::{Error, Result};
 use crate::exec::bind_all;
+use crate::exec::db::{CacheKey, Db};
+use crate::exec::record::{DynModel, Model};
 use crate::meta::{FieldMeta, ModelMeta};
-use crate::model::{DynModel, Model};
 use crate::query::{Path, RelatedSpec, Spec, Step, Q};
 
 /// Keys per `IN (...)` query: well under SQLite's 32,766-parameter limit, and
@@ -109,14 +109,14 @@ fn load(
         filter: Some(Q::column_in(model, field, chunk.to_vec())),
         ..Default::default()
     };
-    let sel = crate::render::select_with(db.dialect, model, &spec)?;
+    let sel = crate::sql::select::select_with(db.dialect, model, &spec)?;
     let mut stmt = db.prepare(&sel.sql)?;
     bind_all(&mut stmt, &sel.params)?;
-    let load = crate::model::loader(model)?;
+    let load = crate::exec::record::loader(model)?;
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(Error::from_sqlite)? {
-        out.push(load(&mut crate::model::RowReader::new(row))?);
+        out.push(load(&mut crate::exec::record::RowReader::new(row))?);
     }
     Ok(out)
 }

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::signals::Hooks;
+use crate::exec::db::Db;
+use crate::exec::hooks::Hooks;
 
 /// Opens handles for the pool, all sharing one set of hooks.
 #[derive(Debug)]
