@@ -8,9 +8,10 @@
 pub const CONTRACT: u32 = 1;
 
 pub use crate::exec::record::{Binder, LoaderEntry, Record, RowReader};
-pub use crate::exec::related::{reverse_get, reverse_require, reverse_set};
+pub use crate::exec::related::{reverse_get, reverse_require};
 pub use crate::meta::registry::ModelEntry;
 pub use crate::meta::{FieldMeta, Metadata, ModelMeta, OnDelete, RelationMeta};
+pub use crate::ops::save::reverse_set;
 pub use crate::ops::validate::{check_text, ChoicesEntry};
 pub use crate::sql::select::LoadPlan;
 pub use inventory;
@@ -19,8 +20,9 @@ use rusqlite::types::Value;
 
 use crate::error::{Error, Result};
 use crate::exec::db::Db;
-use crate::exec::record::{DynModel, Model};
+use crate::exec::record::DynModel;
 use crate::exec::related::OneToOne;
+use crate::ops::model::Model;
 
 impl RowReader<'_, '_> {
     /// Reads the next column into field `field` of `meta`, naming model and

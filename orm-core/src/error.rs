@@ -84,6 +84,18 @@ impl fmt::Display for ValidationErrors {
     }
 }
 
+/// A key rendered for messages: `5`, `'abc'`.
+pub(crate) fn display_value(v: &rusqlite::types::Value) -> String {
+    use rusqlite::types::Value;
+    match v {
+        Value::Null => "None".into(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(r) => r.to_string(),
+        Value::Text(s) => format!("'{s}'"),
+        Value::Blob(b) => format!("{b:?}"),
+    }
+}
+
 fn join_keys(keys: &[String]) -> String {
     keys.iter()
         .map(|k| format!("'{k}'"))

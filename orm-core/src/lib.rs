@@ -95,10 +95,11 @@ pub use exec::hooks::Hooks;
 #[cfg(feature = "pool")]
 pub use exec::pool::{Pool, PooledDb};
 pub use exec::prefetch::prefetch_related_objects;
-pub use exec::record::{DynModel, Model};
+pub use exec::record::DynModel;
 pub use exec::related::OneToOne;
 pub use exec::Stream;
 pub use meta::OnDelete;
+pub use ops::model::Model;
 pub use orm_derive::Model;
 pub use query::{Col, Order, QuerySet, Rel, Q};
 pub use rusqlite::types::Value;

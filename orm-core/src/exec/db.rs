@@ -493,7 +493,7 @@ impl Db {
                 .ok()
         });
         let value = value
-            .map(|v| crate::ops::delete::display_value(&v))
+            .map(|v| crate::error::display_value(&v))
             .unwrap_or_else(|| "?".into());
         Some(Error::Integrity {
             kind: crate::error::Constraint::ForeignKey,

@@ -11,7 +11,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::{Error, Result};
 use crate::exec::db::Db;
-use crate::exec::record::{DynModel, Model};
+use crate::exec::record::{DynModel, Record};
 use crate::meta::ModelMeta;
 
 type SaveHook = Arc<dyn Fn(&Db, &mut dyn Any, bool) -> Result<()> + Send + Sync>;
@@ -99,16 +99,16 @@ impl Hooks {
         self.read().get(&key(m)).cloned().unwrap_or_default()
     }
 
-    pub(crate) fn pre_save<M: Model>(&self, db: &Db, obj: &mut M) -> Result<()> {
-        for h in self.get(M::META).pre_save {
-            h(db, obj, false).map_err(|e| tag(e, "pre_save", M::META.name))?;
+    pub(crate) fn pre_save<M: Record>(&self, db: &Db, obj: &mut M) -> Result<()> {
+        for h in self.get(M::__META).pre_save {
+            h(db, obj, false).map_err(|e| tag(e, "pre_save", M::__META.name))?;
         }
         Ok(())
     }
 
-    pub(crate) fn post_save<M: Model>(&self, db: &Db, obj: &mut M, created: bool) -> Result<()> {
-        for h in self.get(M::META).post_save {
-            h(db, obj, created).map_err(|e| tag(e, "post_save", M::META.name))?;
+    pub(crate) fn post_save<M: Record>(&self, db: &Db, obj: &mut M, created: bool) -> Result<()> {
+        for h in self.get(M::__META).post_save {
+            h(db, obj, created).map_err(|e| tag(e, "post_save", M::__META.name))?;
         }
         Ok(())
     }
@@ -133,7 +133,7 @@ impl Hooks {
 impl Hooks {
     /// Registers a `pre_save` hook for `M`: runs before the row is written and
     /// may change the instance.
-    pub fn on_pre_save<M: Model>(
+    pub fn on_pre_save<M: Record>(
         &self,
         f: impl Fn(&Db, &mut M) -> Result<()> + Send + Sync + 'static,
     ) {
@@ -142,7 +142,7 @@ impl Hooks {
             None => Ok(()),
         });
         self.write()
-            .entry(key(M::META))
+            .entry(key(M::__META))
             .or_default()
             .pre_save
             .push(hook);
@@ -178,7 +178,7 @@ impl Hooks {
     /// assert!(m.card_opt(&db)?.is_some());
     /// # Ok::<(), orm_core::Error>(())
     /// ```
-    pub fn on_post_save<M: Model>(
+    pub fn on_post_save<M: Record>(
         &self,
         f: impl Fn(&Db, &M, bool) -> Result<()> + Send + Sync + 'static,
     ) {
@@ -187,7 +187,7 @@ impl Hooks {
             None => Ok(()),
         });
         self.write()
-            .entry(key(M::META))
+            .entry(key(M::__META))
             .or_default()
             .post_save
             .push(hook);
@@ -196,7 +196,7 @@ impl Hooks {
     /// Registers a `pre_delete` hook for `M`, called for every collected
     /// instance (cascaded ones and multi-table parents included) before any
     /// row is deleted. Registering one makes the collector load `M`'s rows.
-    pub fn on_pre_delete<M: Model>(
+    pub fn on_pre_delete<M: Record>(
         &self,
         f: impl Fn(&Db, &M) -> Result<()> + Send + Sync + 'static,
     ) {
@@ -205,7 +205,7 @@ impl Hooks {
             None => Ok(()),
         });
         self.write()
-            .entry(key(M::META))
+            .entry(key(M::__META))
             .or_default()
             .pre_delete
             .push(hook);
@@ -213,7 +213,7 @@ impl Hooks {
 
     /// Registers a `post_delete` hook for `M`, called after `M`'s rows are
     /// deleted, inside the delete's transaction.
-    pub fn on_post_delete<M: Model>(
+    pub fn on_post_delete<M: Record>(
         &self,
         f: impl Fn(&Db, &M) -> Result<()> + Send + Sync + 'static,
     ) {
@@ -222,7 +222,7 @@ impl Hooks {
             None => Ok(()),
         });
         self.write()
-            .entry(key(M::META))
+            .entry(key(M::__META))
             .or_default()
             .post_delete
             .push(hook);
@@ -242,7 +242,7 @@ impl Db {
     }
 
     /// [`Hooks::on_pre_save`] on this handle's application hooks.
-    pub fn on_pre_save<M: Model>(
+    pub fn on_pre_save<M: Record>(
         &self,
         f: impl Fn(&Db, &mut M) -> Result<()> + Send + Sync + 'static,
     ) {
@@ -250,7 +250,7 @@ impl Db {
     }
 
     /// [`Hooks::on_post_save`] on this handle's application hooks.
-    pub fn on_post_save<M: Model>(
+    pub fn on_post_save<M: Record>(
         &self,
         f: impl Fn(&Db, &M, bool) -> Result<()> + Send + Sync + 'static,
     ) {
@@ -258,7 +258,7 @@ impl Db {
     }
 
     /// [`Hooks::on_pre_delete`] on this handle's application hooks.
-    pub fn on_pre_delete<M: Model>(
+    pub fn on_pre_delete<M: Record>(
         &self,
         f: impl Fn(&Db, &M) -> Result<()> + Send + Sync + 'static,
     ) {
@@ -266,7 +266,7 @@ impl Db {
     }
 
     /// [`Hooks::on_post_delete`] on this handle's application hooks.
-    pub fn on_post_delete<M: Model>(
+    pub fn on_post_delete<M: Record>(
         &self,
         f: impl Fn(&Db, &M) -> Result<()> + Send + Sync + 'static,
     ) {
@@ -279,7 +279,7 @@ impl Db {
     }
 }
 
-fn downcast<M: Model>(obj: &dyn DynModel) -> Option<&M> {
+fn downcast<M: Record>(obj: &dyn DynModel) -> Option<&M> {
     let any: &dyn Any = obj;
     // `&dyn DynModel` upcasts to `&dyn Any` (trait upcasting), then downcasts.
     any.downcast_ref::<M>()

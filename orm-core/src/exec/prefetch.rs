@@ -9,7 +9,7 @@ use rusqlite::types::Value;
 use crate::error::{Error, Result};
 use crate::exec::bind_all;
 use crate::exec::db::{CacheKey, Db};
-use crate::exec::record::{DynModel, Model};
+use crate::exec::record::{DynModel, Record};
 use crate::meta::{FieldMeta, ModelMeta};
 use crate::query::{Path, RelatedSpec, Spec, Step, Q};
 
@@ -25,16 +25,16 @@ pub(crate) const CHUNK: usize = 500;
 ///
 /// [`Error::Field`] for an unknown relation, [`Error::Usage`] for a path of
 /// more than one hop (chain `select_related` for depth), database errors.
-pub fn prefetch_related_objects<M: Model>(
+pub fn prefetch_related_objects<M: Record>(
     db: &Db,
     objs: &mut [M],
     spec: impl Into<RelatedSpec>,
 ) -> Result<()> {
-    let path = spec.into().resolve(M::META, "prefetch_related")?;
+    let path = spec.into().resolve(M::__META, "prefetch_related")?;
     run(db, objs, &path)
 }
 
-pub(crate) fn run<M: Model>(db: &Db, objs: &mut [M], path: &Path) -> Result<()> {
+pub(crate) fn run<M: Record>(db: &Db, objs: &mut [M], path: &Path) -> Result<()> {
     let [step] = path.steps.as_slice() else {
         return Err(Error::Usage(
             "prefetch_related() follows one relation; use select_related(\"a__b\") for chains"
@@ -45,7 +45,7 @@ pub(crate) fn run<M: Model>(db: &Db, objs: &mut [M], path: &Path) -> Result<()> 
         Step::Forward { field, rel, .. } => {
             let target = (rel.target)();
             let to = rel.to_field.unwrap_or("pk");
-            let keys: Vec<Value> = distinct(objs.iter().filter_map(|o| o.value_of(field.name)));
+            let keys: Vec<Value> = distinct(objs.iter().filter_map(|o| o.__value_of(field.name)));
             let mut loaded: HashMap<CacheKey, Box<dyn DynModel>> = HashMap::new();
             for chunk in keys.chunks(CHUNK) {
                 let column = field.target_field().unwrap_or_else(|| target.pk_field());
@@ -56,7 +56,7 @@ pub(crate) fn run<M: Model>(db: &Db, objs: &mut [M], path: &Path) -> Result<()> 
                 }
             }
             for o in objs.iter_mut() {
-                let key = o.value_of(field.name).as_ref().and_then(CacheKey::of);
+                let key = o.__value_of(field.name).as_ref().and_then(CacheKey::of);
                 if let Some(obj) = key.and_then(|k| loaded.remove(&k)) {
                     o.__set_cached(field, obj.into_any());
                 }
@@ -65,7 +65,7 @@ pub(crate) fn run<M: Model>(db: &Db, objs: &mut [M], path: &Path) -> Result<()> 
         }
         Step::Reverse { rel, .. } => {
             let own = rel.rel.to_field.unwrap_or("pk");
-            let keys: Vec<Value> = distinct(objs.iter().filter_map(|o| o.value_of(own)));
+            let keys: Vec<Value> = distinct(objs.iter().filter_map(|o| o.__value_of(own)));
             let mut found: HashMap<CacheKey, Box<dyn DynModel>> = HashMap::new();
             for chunk in keys.chunks(CHUNK) {
                 for obj in load(db, rel.source, rel.field, chunk)? {

@@ -5,7 +5,7 @@ use rusqlite::{CachedStatement, Row};
 
 use crate::error::{Error, Result};
 use crate::exec::db::Db;
-use crate::exec::record::{Model, RowReader};
+use crate::exec::record::{Record, RowReader};
 use crate::exec::related::fill_child;
 use crate::query::{Col, QuerySet};
 use crate::sql;
@@ -14,7 +14,7 @@ use crate::sql::select::LoadPlan;
 // Inlined into the row loops (`all`, `Stream::iter`): saves a move of the
 // `Result<M>` per row, about 1-2 % of a load's instructions (benches W2, W6, W7).
 #[inline(always)]
-fn map_row<M: Model>(db: &Db, row: &Row<'_>, plan: &LoadPlan) -> Result<M> {
+fn map_row<M: Record>(db: &Db, row: &Row<'_>, plan: &LoadPlan) -> Result<M> {
     let mut row = RowReader::new(row);
     let mut obj = M::__from_row(&mut row)?;
     for child in &plan.children {
@@ -23,7 +23,7 @@ fn map_row<M: Model>(db: &Db, row: &Row<'_>, plan: &LoadPlan) -> Result<M> {
     Ok(obj)
 }
 
-impl<M: Model> QuerySet<M> {
+impl<M: Record> QuerySet<M> {
     /// Runs the query and returns every matching instance.
     ///
     /// # Errors
@@ -32,7 +32,7 @@ impl<M: Model> QuerySet<M> {
     /// value does not fit its field, [`Error::NoSuchTable`] before `migrate`.
     pub fn all(&self, db: &Db) -> Result<Vec<M>> {
         self.spec.check()?;
-        let sel = crate::sql::select::select_with(db.dialect, M::META, &self.spec)?;
+        let sel = crate::sql::select::select_with(db.dialect, M::__META, &self.spec)?;
         let mut stmt = db.prepare(&sel.sql)?;
         bind_all(&mut stmt, &sel.params)?;
         let mut rows = stmt.raw_query();
@@ -43,7 +43,7 @@ impl<M: Model> QuerySet<M> {
         drop(rows);
         drop(stmt);
         for spec in &self.spec.prefetch {
-            let path = spec.resolve(M::META, "prefetch_related")?;
+            let path = spec.resolve(M::__META, "prefetch_related")?;
             crate::exec::prefetch::run(db, &mut out, &path)?;
         }
         Ok(out)
@@ -76,10 +76,10 @@ impl<M: Model> QuerySet<M> {
     /// As [`QuerySet::all`].
     pub fn stream<'db>(&self, db: &'db Db) -> Result<Stream<'db, M>> {
         self.spec.check()?;
-        let sel = crate::sql::select::select_with(db.dialect, M::META, &self.spec)?;
+        let sel = crate::sql::select::select_with(db.dialect, M::__META, &self.spec)?;
         let mut stmt = db.prepare(&sel.sql)?;
         bind_all(&mut stmt, &sel.params)?;
-        let tables: Vec<_> = M::META.chain().collect();
+        let tables: Vec<_> = M::__META.chain().collect();
         db.stream_opened(&tables);
         Ok(Stream {
             db,
@@ -100,7 +100,7 @@ impl<M: Model> QuerySet<M> {
         let mut qs = self.clone();
         if qs.spec.order.is_empty() {
             qs.spec.order.push(crate::query::Order {
-                target: crate::query::Target::own(M::META, M::META.pk_field()),
+                target: crate::query::Target::own(M::__META, M::__META.pk_field()),
                 desc: false,
             });
         }
@@ -122,13 +122,13 @@ impl<M: Model> QuerySet<M> {
         let mut found = qs.all(db)?;
         match found.len() {
             0 => Err(Error::DoesNotExist {
-                model: M::META.name,
+                model: M::__META.name,
             }),
             1 => Ok(found.remove(0)),
             n => {
                 let count = if n < 21 { n } else { self.count(db)? as usize };
                 Err(Error::MultipleObjectsReturned {
-                    model: M::META.name,
+                    model: M::__META.name,
                     count,
                 })
             }
@@ -142,7 +142,8 @@ impl<M: Model> QuerySet<M> {
     /// As [`QuerySet::all`].
     pub fn count(&self, db: &Db) -> Result<u64> {
         self.spec.check()?;
-        let (sql, params) = crate::sql::select::aggregate(db.dialect, M::META, &self.spec, false)?;
+        let (sql, params) =
+            crate::sql::select::aggregate(db.dialect, M::__META, &self.spec, false)?;
         let mut stmt = db.prepare(&sql)?;
         bind_all(&mut stmt, &params)?;
         let mut rows = stmt.raw_query();
@@ -150,7 +151,7 @@ impl<M: Model> QuerySet<M> {
             .next()
             .map_err(Error::from_sqlite)?
             .ok_or(Error::DoesNotExist {
-                model: M::META.name,
+                model: M::__META.name,
             })?;
         Ok(row.get::<_, i64>(0)? as u64)
     }
@@ -162,7 +163,7 @@ impl<M: Model> QuerySet<M> {
     /// As [`QuerySet::all`].
     pub fn exists(&self, db: &Db) -> Result<bool> {
         self.spec.check()?;
-        exists_spec(db, M::META, &self.spec)
+        exists_spec(db, M::__META, &self.spec)
     }
 
     /// Sets columns on every matching row in one statement per table (Django's
@@ -181,7 +182,7 @@ impl<M: Model> QuerySet<M> {
         }
         let mut by_depth: Vec<Vec<(&'static str, Value)>> = Vec::new();
         for (col, v) in values {
-            let (path, depth, field) = col.target().resolve(M::META)?;
+            let (path, depth, field) = col.target().resolve(M::__META)?;
             if !path.steps.is_empty() {
                 return Err(Error::Field {
                     message: format!(
@@ -195,9 +196,9 @@ impl<M: Model> QuerySet<M> {
             field
                 .check_value(&v)
                 .map_err(|reason| Error::InvalidValue {
-                    model: M::META.ancestor(depth).name,
+                    model: M::__META.ancestor(depth).name,
                     field: field.name,
-                    value: crate::ops::delete::display_value(&v),
+                    value: crate::error::display_value(&v),
                     reason,
                 })?;
             // Cannot overflow: `resolve` refuses a depth beyond `M`'s chain.
@@ -208,7 +209,7 @@ impl<M: Model> QuerySet<M> {
         }
         for (depth, sets) in by_depth.iter().enumerate() {
             if !sets.is_empty() {
-                db.before_write(M::META.ancestor(depth))?;
+                db.before_write(M::__META.ancestor(depth))?;
             }
         }
         let tables = by_depth.iter().filter(|s| !s.is_empty()).count();
@@ -227,10 +228,10 @@ impl<M: Model> QuerySet<M> {
                 if sets.is_empty() {
                     continue;
                 }
-                let m = M::META.ancestor(depth);
+                let m = M::__META.ancestor(depth);
                 let pk = sql::Expr::bare(m.pk_field().column);
                 let filter = match &keys {
-                    None => pk.in_query(crate::sql::select::keys_query(M::META, &self.spec)?),
+                    None => pk.in_query(crate::sql::select::keys_query(M::__META, &self.spec)?),
                     // Any number of keys: a long list is bound as one value.
                     Some(keys) => sql::Expr::In(Box::new(pk), keys.clone()),
                 };
@@ -254,23 +255,6 @@ impl<M: Model> QuerySet<M> {
         })
     }
 
-    /// Deletes every matching row with the full `on_delete` collector, in one
-    /// transaction (Django's `QuerySet.delete`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Usage`] after `limit`/`offset`; [`Error::Protected`],
-    /// [`Error::Restricted`], or a hook's error (nothing is deleted then).
-    pub fn delete(&self, db: &Db) -> Result<crate::ops::delete::Deleted> {
-        self.spec.check()?;
-        if self.spec.limit.is_some() || self.spec.offset.is_some() {
-            return Err(Error::Usage(
-                "Cannot use 'limit' or 'offset' with delete().".into(),
-            ));
-        }
-        crate::ops::delete::delete_query(db, M::META, &self.spec)
-    }
-
     /// The primary keys of every matching row.
     ///
     /// # Errors
@@ -278,9 +262,9 @@ impl<M: Model> QuerySet<M> {
     /// As [`QuerySet::all`].
     pub fn pks(&self, db: &Db) -> Result<Vec<Value>> {
         self.spec.check()?;
-        let q = crate::sql::select::keys_query(M::META, &self.spec)?;
+        let q = crate::sql::select::keys_query(M::__META, &self.spec)?;
         let (text, params) =
-            crate::sql::select::write(db.dialect, M::META, &sql::Statement::Query(None, q))?;
+            crate::sql::select::write(db.dialect, M::__META, &sql::Statement::Query(None, q))?;
         let mut stmt = db.prepare(&text)?;
         bind_all(&mut stmt, &params)?;
         let mut rows = stmt.raw_query();
@@ -322,7 +306,7 @@ impl<M> Drop for Stream<'_, M> {
     }
 }
 
-impl<M: Model> Stream<'_, M> {
+impl<M: Record> Stream<'_, M> {
     /// Iterates the rows; each item holds only its own row.
     pub fn iter(&mut self) -> impl Iterator<Item = Result<M>> + '_ {
         let db = self.db;

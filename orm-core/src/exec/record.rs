@@ -8,8 +8,6 @@ use rusqlite::types::Value;
 use crate::error::{Error, Result};
 use crate::exec::db::Db;
 use crate::meta::{FieldMeta, Metadata, ModelMeta};
-use crate::ops::delete::Deleted;
-use crate::query::QuerySet;
 use crate::sql::select::LoadPlan;
 
 /// The derive's side of a model: metadata, keys, row decoding, binding and
@@ -132,140 +130,6 @@ impl<'a, 's> Binder<'a, 's> {
     }
 }
 
-/// A database model: the API of every `#[derive(Model)]` type (Django's
-/// model methods and `Model.objects`).
-pub trait Model: Record {
-    /// The model's metadata.
-    const META: &'static ModelMeta = <Self as Metadata>::__META;
-
-    /// The primary key, `None` while unsaved. For a multi-table child this is
-    /// the parent's key.
-    fn pk(&self) -> Option<Value> {
-        self.__pk()
-    }
-
-    /// Sets the primary key at every level of the inheritance chain.
-    fn set_pk(&mut self, pk: Option<Value>) {
-        self.__set_pk(pk)
-    }
-
-    /// The value of a field of this model or an ancestor, by Rust name (a
-    /// relation gives its key). `None` for an unknown name.
-    fn value_of(&self, field: &str) -> Option<Value> {
-        self.__value_of(field)
-    }
-
-    /// Every row of this model, as a lazy [`QuerySet`] (Django's `Model.objects`).
-    fn objects() -> QuerySet<Self> {
-        QuerySet::new()
-    }
-
-    /// Inserts the instance if it is unsaved, updates it otherwise (Django's
-    /// `save()`). A multi-table child writes its parent rows first, in one
-    /// transaction. Runs the `pre_save`/`post_save` hooks.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::UnsavedRelated`] when a related object has no key,
-    /// [`Error::Integrity`] for constraint violations, [`Error::Hook`] when a
-    /// hook fails (the save is then rolled back).
-    fn save(&mut self, db: &Db) -> Result<()> {
-        crate::ops::save::save(db, self, false, false)
-    }
-
-    /// Inserts, then returns the instance (Django's `objects.create(...)`).
-    /// Unlike `save`, it never updates: with a primary key that already exists
-    /// (a one-to-one primary key, say) it fails with a UNIQUE error.
-    ///
-    /// # Errors
-    ///
-    /// As [`Model::save`].
-    fn create(mut self, db: &Db) -> Result<Self> {
-        crate::ops::save::save(db, &mut self, false, true)?;
-        Ok(self)
-    }
-
-    /// Reloads every column from the database (Django's `refresh_from_db`);
-    /// cached related objects are dropped.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Unsaved`] for an unsaved instance, [`Error::DoesNotExist`]
-    /// when the row is gone.
-    fn refresh(&mut self, db: &Db) -> Result<()> {
-        let pk = self.pk().ok_or(Error::Unsaved {
-            model: Self::META.name,
-            op: "refresh_from_db",
-        })?;
-        *self = get_by_pk::<Self>(db, &pk)?.ok_or(Error::DoesNotExist {
-            model: Self::META.name,
-        })?;
-        Ok(())
-    }
-
-    /// Deletes the instance and everything its `on_delete` rules reach, in one
-    /// transaction; the instance then reads as unsaved.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::DeleteUnsaved`], [`Error::Protected`], [`Error::Restricted`],
-    /// or a hook's error; nothing is deleted then.
-    fn delete(&mut self, db: &Db) -> Result<Deleted> {
-        crate::ops::delete::delete_instance(db, self, false)
-    }
-
-    /// Deletes a multi-table child's own row only, keeping its parent rows
-    /// (Django's `delete(keep_parents=True)`).
-    ///
-    /// # Errors
-    ///
-    /// As [`Model::delete`].
-    fn delete_keep_parents(&mut self, db: &Db) -> Result<Deleted> {
-        crate::ops::delete::delete_instance(db, self, true)
-    }
-
-    /// Turns an existing parent row into this multi-table child without
-    /// touching the parent's columns (the call Django's ticket #7623 asks for):
-    /// only the missing child-level rows are inserted, then the instance is
-    /// reloaded. `self` must carry the parent's primary key.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Unsaved`] without a key, [`Error::Usage`] for a model with no
-    /// parent, [`Error::Integrity`] when the row is already this child.
-    fn extend_parent(&mut self, db: &Db) -> Result<()> {
-        crate::ops::save::extend_parent(db, self)
-    }
-
-    /// The instance with this primary key.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::DoesNotExist`] when there is none.
-    fn get(db: &Db, pk: impl rusqlite::ToSql) -> Result<Self> {
-        let pk = crate::query::try_value(&pk).map_err(|reason| Error::InvalidValue {
-            model: Self::META.name,
-            field: Self::META.pk_field().name,
-            value: "the key given to get()".into(),
-            reason,
-        })?;
-        get_by_pk::<Self>(db, &pk)?.ok_or(Error::DoesNotExist {
-            model: Self::META.name,
-        })
-    }
-
-    /// Validates the instance (Django's `full_clean`): `max_length`, blank
-    /// required text, uniqueness against the database, and each relation's
-    /// `limit_choices_to`. All problems are reported at once, per field.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Validation`] listing every problem.
-    fn full_clean(&self, db: &Db) -> Result<()> {
-        crate::ops::validate::full_clean(db, self)
-    }
-}
-
 /// Object-safe view of a model instance, used where the type is only known at
 /// run time (reverse `select_related`, the collector, hooks).
 pub trait DynModel: Any + Send + Sync {
@@ -287,15 +151,15 @@ pub trait DynModel: Any + Send + Sync {
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send + Sync>;
 }
 
-impl<M: Model> DynModel for M {
+impl<M: Record> DynModel for M {
     fn meta(&self) -> &'static ModelMeta {
-        M::META
+        M::__META
     }
     fn pk_value(&self) -> Option<Value> {
-        self.pk()
+        self.__pk()
     }
     fn field_value(&self, field: &str) -> Option<Value> {
-        self.value_of(field)
+        self.__value_of(field)
     }
     fn fill_forward_dyn(
         &mut self,
@@ -312,8 +176,8 @@ impl<M: Model> DynModel for M {
 }
 
 /// Loads one instance by primary key with a cached statement and no LIMIT.
-pub(crate) fn get_by_pk<M: Model>(db: &Db, pk: &Value) -> Result<Option<M>> {
-    let mut stmt = db.prepare_get_by_pk(M::META)?;
+pub(crate) fn get_by_pk<M: Record>(db: &Db, pk: &Value) -> Result<Option<M>> {
+    let mut stmt = db.prepare_get_by_pk(M::__META)?;
     stmt.raw_bind_parameter(1, pk)?;
     let mut rows = stmt.raw_query();
     match rows.next().map_err(Error::from_sqlite)? {
@@ -323,11 +187,9 @@ pub(crate) fn get_by_pk<M: Model>(db: &Db, pk: &Value) -> Result<Option<M>> {
 }
 
 /// The value of `field` (or the pk) on `obj`, as used by relations.
-pub(crate) fn key_of<M: Model>(obj: &M, to_field: Option<&'static str>) -> Option<Value> {
+pub(crate) fn key_of<M: Record>(obj: &M, to_field: Option<&'static str>) -> Option<Value> {
     match to_field {
-        None => obj.pk(),
-        Some(f) => obj.value_of(f).filter(|v| !matches!(v, Value::Null)),
+        None => obj.__pk(),
+        Some(f) => obj.__value_of(f).filter(|v| !matches!(v, Value::Null)),
     }
 }
-
-impl<T: Record> Model for T {}

@@ -11,7 +11,7 @@ use rusqlite::ToSql;
 
 use crate::error::{Error, Result};
 use crate::exec::db::{CacheKey, CachedRelated, Db};
-use crate::exec::record::{key_of, Model, RowReader};
+use crate::exec::record::{key_of, Record, RowReader};
 use crate::meta::{FieldMeta, ModelMeta, RelationMeta};
 use crate::sql::select::LoadPlan;
 
@@ -48,12 +48,12 @@ use crate::sql::select::LoadPlan;
 /// assert_eq!(s.account.get(&db)?.name, "ann");    // one query, then cached
 /// # Ok::<(), orm_core::Error>(())
 /// ```
-pub struct OneToOne<T: Model> {
+pub struct OneToOne<T: Record> {
     key: Option<Value>,
     /// Why the key given to `from_key`/`set_key` could not be converted; a
     /// save or `get` then fails naming the field instead of storing NULL.
     invalid: Option<Box<str>>,
-    /// True when the key is `obj.pk()` taken by [`OneToOne::to`] before the
+    /// True when the key is `obj.__pk()` taken by [`OneToOne::to`] before the
     /// value was attached to a relation: a relation with `to_field` stores
     /// another field of `obj`, so the key is only a guess until then.
     guessed: bool,
@@ -69,11 +69,11 @@ pub struct OneToOne<T: Model> {
 }
 
 /// The cache of a relation to `obj`.
-fn cached<T: Model>(obj: T) -> OnceLock<Arc<dyn Any + Send + Sync>> {
+fn cached<T: Record>(obj: T) -> OnceLock<Arc<dyn Any + Send + Sync>> {
     OnceLock::from(Arc::new(obj) as Arc<dyn Any + Send + Sync>)
 }
 
-impl<T: Model> OneToOne<T> {
+impl<T: Record> OneToOne<T> {
     /// Points at `obj` and caches it, so `get` runs no query. The key is read
     /// again from the object at save time, so pointing at an unsaved object
     /// and saving it first works; saving while it is still unsaved is an
@@ -83,7 +83,7 @@ impl<T: Model> OneToOne<T> {
         OneToOne {
             _target: std::marker::PhantomData,
             to_field: None,
-            key: obj.pk(),
+            key: obj.__pk(),
             invalid: None,
             guessed: true,
             cache,
@@ -169,40 +169,40 @@ impl<T: Model> OneToOne<T> {
         if let Some(obj) = self.cached() {
             return Ok(obj);
         }
-        if let Some(e) = self.invalid_key(T::META.name, T::META.pk_field().name) {
+        if let Some(e) = self.invalid_key(T::__META.name, T::__META.pk_field().name) {
             return Err(e);
         }
         let key = self.key.as_ref().ok_or(Error::DoesNotExist {
-            model: T::META.name,
+            model: T::__META.name,
         })?;
         // A key of the wrong kind (text in an integer relation column) can
         // match no row: say so rather than "does not exist".
         let target = match self.to_field {
-            None => Some(T::META.pk_field()),
-            Some(f) => T::META.local_field(f),
+            None => Some(T::__META.pk_field()),
+            Some(f) => T::__META.local_field(f),
         };
         if let Some(t) = target {
             t.check_value(key).map_err(|reason| Error::InvalidValue {
-                model: T::META.name,
+                model: T::__META.name,
                 field: t.name,
-                value: crate::ops::delete::display_value(key),
+                value: crate::error::display_value(key),
                 reason: format!(
                     "the relation's key cannot refer to a {}: {reason}",
-                    T::META.name
+                    T::__META.name
                 ),
             })?;
         }
         let obj = match self.to_field {
             None => crate::exec::record::get_by_pk::<T>(db, key)?.ok_or(Error::DoesNotExist {
-                model: T::META.name,
+                model: T::__META.name,
             })?,
-            Some(field) => match T::META.local_field(field) {
-                Some(f) => T::objects()
-                    .filter(crate::query::Q::column_eq(T::META, f, key.clone()))
+            Some(field) => match T::__META.local_field(field) {
+                Some(f) => crate::query::QuerySet::<T>::new()
+                    .filter(crate::query::Q::column_eq(T::__META, f, key.clone()))
                     .get(db)?,
                 None => {
                     return Err(Error::Field {
-                        message: format!("{} has no field named '{field}'", T::META.name),
+                        message: format!("{} has no field named '{field}'", T::__META.name),
                     })
                 }
             },
@@ -212,7 +212,7 @@ impl<T: Model> OneToOne<T> {
             .get_or_init(|| Arc::new(obj) as Arc<dyn Any + Send + Sync>);
         // Cannot fail: only `T`s are ever stored in a `OneToOne<T>`'s cache.
         any.downcast_ref::<T>().ok_or(Error::DoesNotExist {
-            model: T::META.name,
+            model: T::__META.name,
         })
     }
 
@@ -273,7 +273,7 @@ impl<T: Model> OneToOne<T> {
 
 /// Reads a related object from a `select_related` row; `None` when the LEFT
 /// JOIN found no row.
-pub(crate) fn load_related<T: Model>(
+pub(crate) fn load_related<T: Record>(
     db: &Db,
     row: &mut RowReader<'_, '_>,
     plan: &LoadPlan,
@@ -330,16 +330,16 @@ pub(crate) fn fill_child(
     }
 }
 
-impl<T: Model> OneToOne<T> {
+impl<T: Record> OneToOne<T> {
     fn some_relation_uses_to_field() -> bool {
         crate::meta::registry::registry()
-            .reverse_of(T::META)
+            .reverse_of(T::__META)
             .iter()
             .any(|r| r.rel.to_field.is_some())
     }
 }
 
-impl<T: Model> Clone for OneToOne<T> {
+impl<T: Record> Clone for OneToOne<T> {
     fn clone(&self) -> Self {
         OneToOne {
             key: self.key.clone(),
@@ -352,7 +352,7 @@ impl<T: Model> Clone for OneToOne<T> {
     }
 }
 
-impl<T: Model> Default for OneToOne<T> {
+impl<T: Record> Default for OneToOne<T> {
     /// No key: saving it fails with a NOT NULL error.
     fn default() -> Self {
         OneToOne {
@@ -366,24 +366,24 @@ impl<T: Model> Default for OneToOne<T> {
     }
 }
 
-impl<T: Model> PartialEq for OneToOne<T> {
+impl<T: Record> PartialEq for OneToOne<T> {
     /// Two relations are equal when they store the same key.
     fn eq(&self, other: &Self) -> bool {
         self.key == other.key
     }
 }
 
-impl<T: Model> fmt::Debug for OneToOne<T> {
+impl<T: Record> fmt::Debug for OneToOne<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.key {
-            Some(Value::Integer(i)) => write!(f, "OneToOne<{}>({i})", T::META.name),
-            Some(v) => write!(f, "OneToOne<{}>({v:?})", T::META.name),
-            None => write!(f, "OneToOne<{}>(unset)", T::META.name),
+            Some(Value::Integer(i)) => write!(f, "OneToOne<{}>({i})", T::__META.name),
+            Some(v) => write!(f, "OneToOne<{}>({v:?})", T::__META.name),
+            None => write!(f, "OneToOne<{}>(unset)", T::__META.name),
         }
     }
 }
 
-impl<T: Model> ToSql for OneToOne<T> {
+impl<T: Record> ToSql for OneToOne<T> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         if let Some(reason) = &self.invalid {
             return Err(rusqlite::Error::ToSqlConversionFailure(
@@ -400,7 +400,7 @@ impl<T: Model> ToSql for OneToOne<T> {
                      so OneToOne::to(&obj) cannot tell which key to compare: \
                      use Rel::is(&obj) (e.g. Model::relation().is(&obj)) or \
                      OneToOne::from_key(<the referenced value>)",
-                    T::META.name
+                    T::__META.name
                 )
                 .into(),
             ));
@@ -412,7 +412,7 @@ impl<T: Model> ToSql for OneToOne<T> {
     }
 }
 
-impl<T: Model> FromSql for OneToOne<T> {
+impl<T: Record> FromSql for OneToOne<T> {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         match value {
             ValueRef::Null => Err(rusqlite::types::FromSqlError::InvalidType),
@@ -431,12 +431,12 @@ impl<T: Model> FromSql for OneToOne<T> {
 /// The reverse accessor's lookup: the `T` whose relation field points at
 /// `owner`, from the `Db` cache or with one query (none for an unsaved owner).
 #[doc(hidden)]
-pub fn reverse_get<O: Model, T: Model>(
+pub fn reverse_get<O: Record, T: Record>(
     db: &Db,
     owner: &O,
     field: &'static FieldMeta,
 ) -> Result<Option<T>> {
-    let rel = relation_of(O::META, field)?;
+    let rel = relation_of(O::__META, field)?;
     let Some(key) = key_of(owner, rel.to_field) else {
         return Ok(None);
     };
@@ -457,14 +457,14 @@ pub fn reverse_get<O: Model, T: Model>(
     Ok(found)
 }
 
-fn reverse_query<T: Model>(
+pub(crate) fn reverse_query<T: Record>(
     db: &Db,
     field: &'static FieldMeta,
     rel: &'static RelationMeta,
     key: &Value,
 ) -> Result<Option<T>> {
     let _ = rel;
-    let mut stmt = db.prepare_reverse(T::META, field)?;
+    let mut stmt = db.prepare_reverse(T::__META, field)?;
     stmt.raw_bind_parameter(1, key)?;
     let mut rows = stmt.raw_query();
     match rows.next().map_err(Error::from_sqlite)? {
@@ -474,7 +474,7 @@ fn reverse_query<T: Model>(
 }
 
 /// The relation of `field`; the derive only passes relation fields.
-fn relation_of(
+pub(crate) fn relation_of(
     owner: &'static ModelMeta,
     field: &'static FieldMeta,
 ) -> Result<&'static RelationMeta> {
@@ -488,87 +488,19 @@ fn relation_of(
 
 /// `owner.accessor`: the related object or `RelatedObjectDoesNotExist`.
 #[doc(hidden)]
-pub fn reverse_require<O: Model, T: Model>(
+pub fn reverse_require<O: Record, T: Record>(
     db: &Db,
     owner: &O,
     field: &'static FieldMeta,
     accessor: &'static str,
 ) -> Result<T> {
     reverse_get::<O, T>(db, owner, field)?.ok_or(Error::RelatedObjectDoesNotExist {
-        model: O::META.name,
+        model: O::__META.name,
         accessor,
     })
 }
 
-/// Reverse assignment (`women.husband = h; h.save()`): points `value`'s key at
-/// `owner` and saves `value`. When another row already points at `owner`, it
-/// is moved away first (its key set to NULL when nullable, else deleted by the
-/// UNIQUE rule's owner), so the UNIQUE constraint never trips; all in one
-/// transaction.
-#[doc(hidden)]
-pub fn reverse_set<O: Model, T: Model>(
-    db: &Db,
-    owner: &O,
-    value: &mut T,
-    field: &'static FieldMeta,
-    set_key: fn(&mut T, &O),
-) -> Result<()> {
-    let rel = relation_of(O::META, field)?;
-    let key = key_of(owner, rel.to_field).ok_or(Error::Unsaved {
-        model: O::META.name,
-        op: "reverse assignment",
-    })?;
-    db.atomic(|db| {
-        // The current partner, if it is another row, must let go first. A
-        // parent link is the child's own key: the value takes over that row.
-        let current: Option<T> = if rel.parent_link {
-            None
-        } else {
-            reverse_query::<T>(db, field, rel, &key)?
-        };
-        if let Some(cur) = current {
-            if cur.pk() != value.pk() || value.pk().is_none() {
-                if field.null {
-                    db.before_write(T::META)?;
-                    let (sql, params) = crate::sql::select::write(
-                        db.dialect,
-                        T::META,
-                        &crate::sql::model::set_null(
-                            T::META,
-                            field.column,
-                            cur.pk().unwrap_or(Value::Null),
-                        ),
-                    )?;
-                    db.execute(&sql, &params)?;
-                } else {
-                    return Err(Error::Integrity {
-                        kind: crate::error::Constraint::Unique,
-                        table: T::META.table.to_string(),
-                        columns: vec![field.column.to_string()],
-                        message: format!(
-                            "{} already has a {} ({} {:?}) whose {} cannot be NULL; delete it or point it elsewhere first",
-                            O::META.name,
-                            T::META.name,
-                            T::META.name,
-                            cur.pk(),
-                            field.name
-                        ),
-                    });
-                }
-            }
-        }
-        set_key(value, owner);
-        value.save(db)?;
-        if let Some(ck) = CacheKey::of(&key) {
-            // Cloned before the cache is borrowed: no model code runs under it.
-            let cached: Box<dyn std::any::Any + Send + Sync> = Box::new(value.clone());
-            db.cache.borrow_mut().put(rel, ck, Some(cached));
-        }
-        Ok(())
-    })
-}
-
-impl<R: Model, T: Model> crate::query::Rel<R, T> {
+impl<R: Record, T: Record> crate::query::Rel<R, T> {
     /// Rows related to `obj` (Django's `filter(user=u)`): compares the key the
     /// relation stores, so a relation with `to_field` compares that field of
     /// `obj`, not its primary key. An unsaved `obj` is an
@@ -576,11 +508,11 @@ impl<R: Model, T: Model> crate::query::Rel<R, T> {
     pub fn is(self, obj: &T) -> crate::query::Q {
         let key = match self.path.steps.as_slice() {
             // Django refuses unsaved instances even when another field is the key.
-            _ if obj.pk().is_none() => None,
+            _ if obj.__pk().is_none() => None,
             [crate::query::Step::Forward { rel, .. }] => {
                 crate::exec::record::key_of(obj, rel.to_field)
             }
-            _ => obj.pk(),
+            _ => obj.__pk(),
         };
         let col = self.key();
         match key {
@@ -588,7 +520,7 @@ impl<R: Model, T: Model> crate::query::Rel<R, T> {
             None => col.leaf(
                 crate::query::Op::Exact,
                 crate::query::Rhs::Invalid {
-                    value: format!("an unsaved {}", T::META.name),
+                    value: format!("an unsaved {}", T::__META.name),
                     reason: "model instances passed to related filters must be saved".into(),
                 },
             ),

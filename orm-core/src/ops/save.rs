@@ -4,8 +4,13 @@
 use rusqlite::types::Value;
 
 use crate::error::{Error, Result};
+use crate::exec::db::CacheKey;
 use crate::exec::db::Db;
-use crate::exec::record::{Binder, Model};
+use crate::exec::record::key_of;
+use crate::exec::record::Binder;
+use crate::exec::related::{relation_of, reverse_query};
+use crate::meta::FieldMeta;
+use crate::ops::model::Model;
 
 /// Saves `obj`; `raw` inserts only missing parent rows (used by
 /// `extend_parent`); `force_insert` never UPDATEs this model's own row (used by
@@ -162,6 +167,76 @@ pub(crate) fn extend_parent<M: Model>(db: &Db, child: &mut M) -> Result<()> {
         *child = crate::exec::record::get_by_pk::<M>(db, &pk)?.ok_or(Error::DoesNotExist {
             model: M::META.name,
         })?;
+        Ok(())
+    })
+}
+
+/// Reverse assignment through a generated `set_<accessor>` (called by the
+/// derive).
+#[doc(hidden)]
+/// Reverse assignment (`women.husband = h; h.save()`): points `value`'s key at
+/// `owner` and saves `value`. When another row already points at `owner`, it
+/// is moved away first (its key set to NULL when nullable, else deleted by the
+/// UNIQUE rule's owner), so the UNIQUE constraint never trips; all in one
+/// transaction.
+pub fn reverse_set<O: Model, T: Model>(
+    db: &Db,
+    owner: &O,
+    value: &mut T,
+    field: &'static FieldMeta,
+    set_key: fn(&mut T, &O),
+) -> Result<()> {
+    let rel = relation_of(O::__META, field)?;
+    let key = key_of(owner, rel.to_field).ok_or(Error::Unsaved {
+        model: O::__META.name,
+        op: "reverse assignment",
+    })?;
+    db.atomic(|db| {
+        // The current partner, if it is another row, must let go first. A
+        // parent link is the child's own key: the value takes over that row.
+        let current: Option<T> = if rel.parent_link {
+            None
+        } else {
+            reverse_query::<T>(db, field, rel, &key)?
+        };
+        if let Some(cur) = current {
+            if cur.__pk() != value.__pk() || value.__pk().is_none() {
+                if field.null {
+                    db.before_write(T::__META)?;
+                    let (sql, params) = crate::sql::select::write(
+                        db.dialect,
+                        T::__META,
+                        &crate::sql::model::set_null(
+                            T::__META,
+                            field.column,
+                            cur.__pk().unwrap_or(Value::Null),
+                        ),
+                    )?;
+                    db.execute(&sql, &params)?;
+                } else {
+                    return Err(Error::Integrity {
+                        kind: crate::error::Constraint::Unique,
+                        table: T::__META.table.to_string(),
+                        columns: vec![field.column.to_string()],
+                        message: format!(
+                            "{} already has a {} ({} {:?}) whose {} cannot be NULL; delete it or point it elsewhere first",
+                            O::__META.name,
+                            T::__META.name,
+                            T::__META.name,
+                            cur.__pk(),
+                            field.name
+                        ),
+                    });
+                }
+            }
+        }
+        set_key(value, owner);
+        value.save(db)?;
+        if let Some(ck) = CacheKey::of(&key) {
+            // Cloned before the cache is borrowed: no model code runs under it.
+            let cached: Box<dyn std::any::Any + Send + Sync> = Box::new(value.clone());
+            db.cache.borrow_mut().put(rel, ck, Some(cached));
+        }
         Ok(())
     })
 }

@@ -5,8 +5,8 @@ use rusqlite::types::Value;
 
 use crate::error::{Error, Result, ValidationErrors};
 use crate::exec::db::Db;
-use crate::exec::record::Model;
 use crate::meta::{FieldMeta, RelationMeta};
+use crate::ops::model::Model;
 use crate::query::Q;
 
 /// Runs every check on `obj` and collects the problems per field.
@@ -106,7 +106,7 @@ fn check_relation<M: Model>(
         "{} instance with {} {} {}.",
         target.model_name,
         rel.to_field.unwrap_or(target.pk_field().name),
-        crate::ops::delete::display_value(&key),
+        crate::error::display_value(&key),
         if exists {
             "is not a valid choice"
         } else {

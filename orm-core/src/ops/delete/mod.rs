@@ -27,12 +27,10 @@ mod collect;
 mod plan;
 mod run;
 
-use rusqlite::types::Value;
-
 use crate::error::{Error, Result};
 use crate::exec::db::Db;
-use crate::exec::record::Model;
 use crate::meta::ModelMeta;
+use crate::ops::model::Model;
 use crate::query::Spec;
 
 use collect::{Atom, Collector, RootQuery};
@@ -107,14 +105,24 @@ fn delete(db: &Db, model: &'static ModelMeta, root: Atom, keep_parents: bool) ->
     run::run(db, plan)
 }
 
-/// A key rendered for messages: `5`, `'abc'`.
-pub(crate) fn display_value(v: &Value) -> String {
-    match v {
-        Value::Null => "None".into(),
-        Value::Integer(i) => i.to_string(),
-        Value::Real(r) => r.to_string(),
-        Value::Text(s) => format!("'{s}'"),
-        Value::Blob(b) => format!("{b:?}"),
+pub(crate) use crate::error::display_value;
+
+impl<M: Model> crate::query::QuerySet<M> {
+    /// Deletes every matching row with the full `on_delete` collector, in one
+    /// transaction (Django's `QuerySet.delete`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Usage`] after `limit`/`offset`; [`Error::Protected`],
+    /// [`Error::Restricted`], or a hook's error (nothing is deleted then).
+    pub fn delete(&self, db: &Db) -> Result<Deleted> {
+        self.spec.check()?;
+        if self.spec.limit.is_some() || self.spec.offset.is_some() {
+            return Err(Error::Usage(
+                "Cannot use 'limit' or 'offset' with delete().".into(),
+            ));
+        }
+        delete_query(db, M::__META, &self.spec)
     }
 }
 
