@@ -27,6 +27,7 @@ impl fmt::Display for Blocker {
 }
 
 /// Which integrity constraint SQLite reported.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Constraint {
     /// `UNIQUE constraint failed`

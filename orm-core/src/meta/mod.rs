@@ -8,6 +8,7 @@ pub mod registry;
 use rusqlite::types::Value;
 
 /// What happens to rows that point at a deleted row (Django's `on_delete`).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy)]
 pub enum OnDelete {
     /// Delete the pointing rows too.

@@ -325,6 +325,7 @@ fn django_field_class(f: &FieldMeta) -> &'static str {
 }
 
 /// The column a lookup compares.
+#[non_exhaustive]
 #[derive(Debug, Clone)]
 pub enum Target {
     /// A resolved column at the end of a path.
@@ -455,6 +456,7 @@ impl Target {
 }
 
 /// A comparison operator (Django's lookups).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     /// `exact` (`= ?`, or `IS NULL` for a NULL value)
@@ -513,6 +515,7 @@ impl Op {
 }
 
 /// The right-hand side of a lookup.
+#[non_exhaustive]
 #[derive(Debug, Clone)]
 pub enum Rhs {
     /// One bound value.
@@ -558,6 +561,7 @@ pub struct Lookup {
 /// use orm_core::Q;
 /// let q = Q::kw("username__startswith", "jo") & !Q::kw("is_staff", true);
 /// ```
+#[non_exhaustive]
 #[derive(Debug, Clone)]
 pub enum Q {
     /// Always true: `exclude(Q::All)` keeps nothing. (Django's empty `Q()`
@@ -985,6 +989,7 @@ impl<R: Metadata, T: Metadata> Rel<R, T> {
 }
 
 /// Something `select_related` can follow: a typed [`Rel`] or a lookup string.
+#[non_exhaustive]
 #[derive(Debug, Clone)]
 pub enum RelatedSpec {
     /// A resolved path.
