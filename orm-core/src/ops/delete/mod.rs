@@ -9,18 +9,21 @@
 //! `keep_parents`, relations pointing at an ancestor apply to the child's
 //! keys, a parent's delete reaches its children through the parent link) and
 //! records, per table, the *components* its keys are a union of, and the
-//! PROTECT, RESTRICT and SET_* rules met on the way. [`plan`] decides, from
-//! the metadata alone, which components hold keys, which must be stored in a
-//! temporary key table first (a recursive set, a cycle of statements reading
-//! what another writes, a nesting too deep for SQLite), and the order of the
-//! writes (SET_* updates first, then the deletes, dependents first, never
-//! after a write to a table they read); the plan is a list of steps with no
-//! SQL in it. [`run`] turns the steps into `crate::sql` trees, renders them
-//! with the handle's dialect and runs them inside [`Db::atomic`]: the stored
-//! keys, then the [`check`]s (one SELECT per PROTECT and per RESTRICT
-//! relation, before anything is written; RESTRICT is resolved against the
-//! complete collected sets), then `pre_delete` hooks on the loaded rows of
-//! hooked models, the writes, and `post_delete` after each model's DELETE.
+//! PROTECT, RESTRICT and SET_* rules met on the way. [`check`] turns each
+//! PROTECT and RESTRICT relation into one SELECT, run before anything is
+//! written, and the rows found into Django's errors (RESTRICT is resolved
+//! against the complete collected sets: a restricted row that is itself
+//! deleted is allowed). [`plan`] decides, from the metadata alone, which
+//! components hold keys, which are stored in a temporary key table first (a
+//! recursive set, a cycle of statements reading what another writes, a
+//! nesting too deep for SQLite), and the order of the writes (SET_* updates
+//! first, then the deletes, dependents first, never after a write to a table
+//! they read); the plan is a list of steps with no SQL in it. [`run`] turns
+//! the steps into `crate::sql` trees, renders them with the handle's
+//! dialect and runs them inside [`Db::atomic`]: the stored keys, the checks,
+//! the `pre_delete` hooks on the loaded rows of hooked models, the writes
+//! with `post_delete` after each model's DELETE, and the removal of the
+//! stored keys.
 
 mod check;
 mod collect;
@@ -94,7 +97,9 @@ pub(crate) fn delete_query(db: &Db, model: &'static ModelMeta, spec: &Spec) -> R
 
 /// Collects, plans and runs the delete of the `root` rows of `model`.
 fn delete(db: &Db, model: &'static ModelMeta, root: Atom, keep_parents: bool) -> Result<Deleted> {
+    // Which rows, and the rules met on the way (metadata only).
     let collector = Collector::collect(model, root, keep_parents);
+    // What to store first, and in which order to write (metadata only).
     let plan = Plan::new(&collector);
     if plan.is_empty() {
         return Ok(Deleted::default());
@@ -102,6 +107,7 @@ fn delete(db: &Db, model: &'static ModelMeta, root: Atom, keep_parents: bool) ->
     for table in plan.written_tables() {
         db.before_write(table)?;
     }
+    // Store, check, write, in one transaction.
     run::run(db, plan)
 }
 

@@ -119,6 +119,7 @@ pub(super) enum Step {
     Protect(Protect),
     /// Finds the rows a RESTRICT relation restricts that are not deleted.
     Restrict(Restrict),
+    /// An UPDATE or a DELETE.
     Write(Write),
     /// Removes this delete's stored keys.
     ClearKeyTable,
@@ -725,7 +726,85 @@ fn strongly_connected(nodes: &[usize], edges: &[Vec<usize>]) -> Vec<Vec<usize>> 
 
 #[cfg(test)]
 mod tests {
+    use super::super::collect::Atom;
     use super::*;
+    use crate::prelude::*;
+    use crate::Model;
+
+    /// A self-referential chain under a head, guarded and marked.
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "plantest")]
+    pub struct Head {
+        pub id: Option<i64>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "plantest")]
+    pub struct Link {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub head: Option<OneToOne<Head>>,
+        #[one_to_one(on_delete = "cascade", related_name = "next")]
+        pub prev: Option<OneToOne<Link>>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "plantest")]
+    pub struct Mark {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "set_null")]
+        pub link: Option<OneToOne<Link>>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(app = "plantest")]
+    pub struct Guard {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "protect")]
+        pub head: OneToOne<Head>,
+    }
+
+    /// The steps of the plan, in words.
+    fn steps(model: &'static ModelMeta) -> Vec<String> {
+        let c = Collector::collect(model, Atom::Values(vec![Value::Integer(1)]), false);
+        let plan = Plan::new(&c);
+        let name = |i: usize| c.comps[i].table.name;
+        plan.steps()
+            .iter()
+            .map(|s| match s {
+                Step::CreateKeyTable => "create the key table".to_string(),
+                Step::Store(i) => format!("store {}", name(*i)),
+                Step::StoreFixpoint(k) => {
+                    let names: Vec<&str> = plan.sets[*k].members.iter().map(|&i| name(i)).collect();
+                    format!("store the fixpoint of {}", names.join(", "))
+                }
+                Step::Protect(p) => format!("check PROTECT {}", p.rel.key()),
+                Step::Restrict(r) => format!("check RESTRICT {}", r.rel.key()),
+                Step::Write(Write::Update { rel, value, .. }) => {
+                    format!("set {} to {value:?}", rel.key())
+                }
+                Step::Write(Write::Delete { table }) => format!("delete {}", table.name),
+                Step::ClearKeyTable => "clear the key table".to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_plan_is_a_list_of_steps() {
+        assert_eq!(
+            steps(Head::META),
+            [
+                "create the key table",
+                "store the fixpoint of Link",
+                "check PROTECT Guard.head",
+                "set Mark.link to Null",
+                "delete Link",
+                "delete Head",
+                "clear the key table",
+            ]
+        );
+        assert_eq!(steps(Mark::META), ["delete Mark"]);
+    }
 
     #[test]
     fn tarjan_orders_dependencies_first() {

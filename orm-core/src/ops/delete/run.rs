@@ -1,5 +1,6 @@
-//! Run: the plan's steps as `crate::sql` trees, rendered once with the
-//! handle's dialect, then executed inside [`Db::atomic`]: the stored keys,
+//! Run: the plan's steps as `crate::sql` trees, rendered with the handle's
+//! dialect (once, unless a statement would bind too many values), then
+//! executed inside [`Db::atomic`]: the stored keys,
 //! the checks, the `pre_delete` hooks on the loaded rows of hooked models,
 //! the writes (with `post_delete` after each model's DELETE), and the removal
 //! of the stored keys.
