@@ -95,3 +95,11 @@ fn a_hook_registered_once_runs_on_every_handle_of_the_pool() -> Result<()> {
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }
+
+#[test]
+fn a_relation_field_stays_small() {
+    // Relation fields are copied with every loaded row: keep them compact
+    // (key, to_field, the type-erased cache).
+    let size = std::mem::size_of::<OneToOne<Member>>();
+    assert!(size <= 80, "OneToOne is {size} bytes");
+}

@@ -109,15 +109,15 @@ pub fn expand(m: &Model) -> TokenStream {
 impl Expansion<'_> {
     /// The field and relation statics, `__ORM_META` and its registration.
     fn metadata(&self) -> TokenStream {
-        let m = self.m;
-        let cols = &self.cols;
-        let pk_index = self.pk_index;
-        let parent = self.parent;
+        let Expansion {
+            m,
+            cols,
+            pk_index,
+            parent,
+        } = self;
+        let (m, pk_index) = (*m, *pk_index);
         let ident = &m.ident;
         let name = &m.name;
-        let _ = (cols, pk_index, parent, ident, name);
-        let vis = &m.vis;
-        let _ = vis;
         let model_name = name.to_lowercase();
         let app = &m.app;
         let table = m
@@ -269,13 +269,11 @@ impl Expansion<'_> {
     /// The `Record` impl: keys, row decoding, binding, the relation caches
     /// and field validation.
     fn record_impl(&self) -> TokenStream {
-        let m = self.m;
-        let cols = &self.cols;
-        let pk_index = self.pk_index;
-        let parent = self.parent;
+        let Expansion {
+            m, cols, pk_index, ..
+        } = self;
+        let (m, pk_index) = (*m, *pk_index);
         let ident = &m.ident;
-        let name = &m.name;
-        let _ = (cols, pk_index, parent, ident, name);
         let (save_parents, prepare_parent, fill_parent, clean_parent, value_parent, set_parent) =
             self.parent_pieces();
         // --- Record impl pieces -------------------------------------------------

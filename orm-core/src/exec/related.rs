@@ -4,7 +4,7 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, Value, ValueRef};
 use rusqlite::ToSql;
@@ -49,28 +49,68 @@ use crate::sql::select::LoadPlan;
 /// # Ok::<(), orm_core::Error>(())
 /// ```
 pub struct OneToOne<T: Record> {
-    key: Option<Value>,
-    /// Why the key given to `from_key`/`set_key` could not be converted; a
-    /// save or `get` then fails naming the field instead of storing NULL.
-    invalid: Option<Box<str>>,
+    /// The stored key; or why the key given to `from_key`/`set_key` could not
+    /// be converted (a save or `get` then fails naming the field instead of
+    /// storing NULL).
+    key: Key,
+    /// The target column the key refers to (`to_field`); `None` is the target's
+    /// primary key. Set when the value is loaded or saved.
+    to_field: Option<&'static str>,
     /// True when the key is `obj.__pk()` taken by [`OneToOne::to`] before the
     /// value was attached to a relation: a relation with `to_field` stores
     /// another field of `obj`, so the key is only a guess until then.
     guessed: bool,
-    /// The target column the key refers to (`to_field`); `None` is the target's
-    /// primary key. Set when the value is loaded or saved.
-    to_field: Option<&'static str>,
     /// The related object once loaded. Type-erased (it is always a `T`), so
     /// `OneToOne<T>` does not contain a `T`: a chain of models each pointing
     /// at the previous one needs no recursive drop-check or auto-trait proof.
     /// Shared on clone.
-    cache: OnceLock<Arc<dyn Any + Send + Sync>>,
+    cache: Cache,
     _target: std::marker::PhantomData<fn() -> T>,
 }
 
+/// A relation's key (kept in one enum, so the field stays small: relations
+/// are copied with every row).
+#[derive(Clone, PartialEq)]
+enum Key {
+    Unset,
+    Set(Value),
+    Invalid(Box<str>),
+}
+
+impl Key {
+    fn value(&self) -> Option<&Value> {
+        match self {
+            Key::Set(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn of(v: Option<Value>) -> Key {
+        match v {
+            Some(v) => Key::Set(v),
+            None => Key::Unset,
+        }
+    }
+}
+
+/// A relation's loaded object, filled at most once through a shared
+/// reference by `get`, or with the row (`select_related`, prefetch, `to`).
+struct Cache(OnceLock<Box<dyn Any + Send + Sync>>);
+
+impl Cache {
+    /// Nothing loaded yet.
+    fn empty() -> Cache {
+        Cache(OnceLock::new())
+    }
+
+    fn get(&self) -> Option<&(dyn Any + Send + Sync)> {
+        self.0.get().map(|b| &**b)
+    }
+}
+
 /// The cache of a relation to `obj`.
-fn cached<T: Record>(obj: T) -> OnceLock<Arc<dyn Any + Send + Sync>> {
-    OnceLock::from(Arc::new(obj) as Arc<dyn Any + Send + Sync>)
+fn cached<T: Record>(obj: T) -> Cache {
+    Cache(OnceLock::from(Box::new(obj) as Box<dyn Any + Send + Sync>))
 }
 
 impl<T: Record> OneToOne<T> {
@@ -83,8 +123,7 @@ impl<T: Record> OneToOne<T> {
         OneToOne {
             _target: std::marker::PhantomData,
             to_field: None,
-            key: obj.__pk(),
-            invalid: None,
+            key: Key::of(obj.__pk()),
             guessed: true,
             cache,
         }
@@ -103,13 +142,13 @@ impl<T: Record> OneToOne<T> {
 
     /// The stored key, without a query.
     pub fn key(&self) -> Option<&Value> {
-        self.key.as_ref()
+        self.key.value()
     }
 
     /// The stored key as an integer, without a query.
     pub fn id(&self) -> Option<i64> {
         match self.key {
-            Some(Value::Integer(i)) => Some(i),
+            Key::Set(Value::Integer(i)) => Some(i),
             _ => None,
         }
     }
@@ -131,21 +170,23 @@ impl<T: Record> OneToOne<T> {
 
     /// Points at another key; a cached object for a different key is dropped.
     pub fn set_key(&mut self, key: impl ToSql) {
-        let (key, invalid) = match crate::query::try_value(&key) {
-            Ok(Value::Null) => (None, None),
-            Ok(v) => (Some(v), None),
-            Err(reason) => (None, Some(reason.into_boxed_str())),
+        let key = match crate::query::try_value(&key) {
+            Ok(Value::Null) => Key::Unset,
+            Ok(v) => Key::Set(v),
+            Err(reason) => Key::Invalid(reason.into_boxed_str()),
         };
-        if key != self.key || invalid.is_some() {
-            self.cache = OnceLock::new();
+        if key != self.key || matches!(key, Key::Invalid(_)) {
+            self.cache = Cache::empty();
         }
         self.key = key;
-        self.invalid = invalid;
         self.guessed = false;
     }
 
     fn invalid_key(&self, model: &'static str, field: &'static str) -> Option<Error> {
-        self.invalid.as_ref().map(|reason| Error::InvalidValue {
+        let Key::Invalid(reason) = &self.key else {
+            return None;
+        };
+        Some(Error::InvalidValue {
             model,
             field,
             value: "the key given to OneToOne::from_key".into(),
@@ -155,7 +196,7 @@ impl<T: Record> OneToOne<T> {
 
     /// Drops the cached object; the next `get` queries again.
     pub fn forget(&mut self) {
-        self.cache = OnceLock::new();
+        self.cache = Cache::empty();
     }
 
     /// The related object: from the cache, or loaded with one query by the
@@ -172,7 +213,7 @@ impl<T: Record> OneToOne<T> {
         if let Some(e) = self.invalid_key(T::__META.name, T::__META.pk_field().name) {
             return Err(e);
         }
-        let key = self.key.as_ref().ok_or(Error::DoesNotExist {
+        let key = self.key.value().ok_or(Error::DoesNotExist {
             model: T::__META.name,
         })?;
         // A key of the wrong kind (text in an integer relation column) can
@@ -207,9 +248,7 @@ impl<T: Record> OneToOne<T> {
                 }
             },
         };
-        let any = self
-            .cache
-            .get_or_init(|| Arc::new(obj) as Arc<dyn Any + Send + Sync>);
+        let any: &(dyn Any + Send + Sync) = &**self.cache.0.get_or_init(|| Box::new(obj));
         // Cannot fail: only `T`s are ever stored in a `OneToOne<T>`'s cache.
         any.downcast_ref::<T>().ok_or(Error::DoesNotExist {
             model: T::__META.name,
@@ -246,7 +285,7 @@ impl<T: Record> OneToOne<T> {
                         field,
                     })
                 }
-                Some(k) => self.key = Some(k),
+                Some(k) => self.key = Key::Set(k),
             }
         }
         self.to_field = to_field;
@@ -265,7 +304,7 @@ impl<T: Record> OneToOne<T> {
     pub fn __fill(&mut self, db: &Db, row: &mut RowReader<'_, '_>, plan: &LoadPlan) -> Result<()> {
         match load_related::<T>(db, row, plan)? {
             Some(obj) => self.cache = cached(obj),
-            None => self.cache = OnceLock::new(),
+            None => self.cache = Cache::empty(),
         }
         Ok(())
     }
@@ -343,10 +382,12 @@ impl<T: Record> Clone for OneToOne<T> {
     fn clone(&self) -> Self {
         OneToOne {
             key: self.key.clone(),
-            invalid: self.invalid.clone(),
             guessed: self.guessed,
             to_field: self.to_field,
-            cache: self.cache.clone(),
+            cache: match self.cached() {
+                Some(t) => cached(t.clone()),
+                None => Cache::empty(),
+            },
             _target: std::marker::PhantomData,
         }
     }
@@ -357,10 +398,9 @@ impl<T: Record> Default for OneToOne<T> {
     fn default() -> Self {
         OneToOne {
             to_field: None,
-            key: None,
-            invalid: None,
+            key: Key::Unset,
             guessed: false,
-            cache: OnceLock::new(),
+            cache: Cache::empty(),
             _target: std::marker::PhantomData,
         }
     }
@@ -376,21 +416,22 @@ impl<T: Record> PartialEq for OneToOne<T> {
 impl<T: Record> fmt::Debug for OneToOne<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.key {
-            Some(Value::Integer(i)) => write!(f, "OneToOne<{}>({i})", T::__META.name),
-            Some(v) => write!(f, "OneToOne<{}>({v:?})", T::__META.name),
-            None => write!(f, "OneToOne<{}>(unset)", T::__META.name),
+            Key::Set(Value::Integer(i)) => write!(f, "OneToOne<{}>({i})", T::__META.name),
+            Key::Set(v) => write!(f, "OneToOne<{}>({v:?})", T::__META.name),
+            Key::Unset => write!(f, "OneToOne<{}>(unset)", T::__META.name),
+            Key::Invalid(r) => write!(f, "OneToOne<{}>(invalid: {r})", T::__META.name),
         }
     }
 }
 
 impl<T: Record> ToSql for OneToOne<T> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        if let Some(reason) = &self.invalid {
+        if let Key::Invalid(reason) = &self.key {
             return Err(rusqlite::Error::ToSqlConversionFailure(
                 reason.to_string().into(),
             ));
         }
-        if self.guessed && self.key.is_some() && Self::some_relation_uses_to_field() {
+        if self.guessed && self.key.value().is_some() && Self::some_relation_uses_to_field() {
             // As a filter value (`Q::kw("target", OneToOne::to(&t))`) the
             // primary key may be the wrong field: refuse rather than match
             // nothing.
@@ -406,8 +447,8 @@ impl<T: Record> ToSql for OneToOne<T> {
             ));
         }
         Ok(match &self.key {
-            Some(v) => ToSqlOutput::Borrowed(v.into()),
-            None => ToSqlOutput::Owned(Value::Null),
+            Key::Set(v) => ToSqlOutput::Borrowed(v.into()),
+            _ => ToSqlOutput::Owned(Value::Null),
         })
     }
 }
@@ -418,10 +459,9 @@ impl<T: Record> FromSql for OneToOne<T> {
             ValueRef::Null => Err(rusqlite::types::FromSqlError::InvalidType),
             v => Ok(OneToOne {
                 to_field: None,
-                invalid: None,
                 guessed: false,
-                key: Some(crate::query::value_of_ref(v)),
-                cache: OnceLock::new(),
+                key: Key::Set(crate::query::value_of_ref(v)),
+                cache: Cache::empty(),
                 _target: std::marker::PhantomData,
             }),
         }

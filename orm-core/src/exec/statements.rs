@@ -13,7 +13,7 @@ use crate::query::Spec;
 use crate::sql::{self, Statement};
 
 /// Which model statement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     GetByPk,
     InsertAuto,
@@ -23,12 +23,17 @@ pub(crate) enum Kind {
     Reverse,
 }
 
-/// The rendered texts of one handle, by kind and model (or relation field)
-/// address; `None` is a statement that does not exist for the model (an
+/// The rendered statements of one model (or, for `Reverse`, one relation
+/// field); `Some(None)` is a statement that does not exist for the model (an
 /// UPDATE of a table with no column besides its key).
 #[derive(Default)]
+struct Slots([Option<Option<Box<str>>>; 6]);
+
+/// The rendered texts of one handle, by model (or relation field) address:
+/// one integer hash per lookup (hot paths: get by key, insert, update).
+#[derive(Default)]
 pub(crate) struct Texts {
-    map: HashMap<(Kind, usize), Option<Box<str>>, KeyState>,
+    map: HashMap<usize, Slots, KeyState>,
 }
 
 fn addr<T>(t: &'static T) -> usize {
@@ -36,23 +41,15 @@ fn addr<T>(t: &'static T) -> usize {
 }
 
 impl Db {
-    /// Prepares the statement `kind` of the model or field at `key`,
-    /// rendering it with `build` on first use.
-    fn prepare_text(
+    /// Renders and stores the statement `kind` of the model or field at
+    /// `key` unless it is stored already.
+    #[cold]
+    fn render_text(
         &self,
         kind: Kind,
         key: usize,
         build: impl FnOnce() -> Result<Option<Statement>>,
-    ) -> Result<Option<CachedStatement<'_>>> {
-        {
-            let texts = self.texts.borrow();
-            if let Some(text) = texts.map.get(&(kind, key)) {
-                return match text {
-                    Some(t) => self.prepare(t).map(Some),
-                    None => Ok(None),
-                };
-            }
-        }
+    ) -> Result<()> {
         let text = match build()? {
             Some(stmt) => Some(
                 sql::render(self.dialect, &stmt)
@@ -62,12 +59,71 @@ impl Db {
             ),
             None => None,
         };
-        let stmt = match &text {
-            Some(t) => Some(self.prepare(t)?),
-            None => None,
-        };
-        self.texts.borrow_mut().map.insert((kind, key), text);
-        Ok(stmt)
+        self.texts.borrow_mut().map.entry(key).or_default().0[kind as usize] = Some(text);
+        Ok(())
+    }
+
+    /// Prepares the statement `kind` of the model or field at `key`,
+    /// rendering it with `build` on first use; `None` when the model has no
+    /// such statement.
+    #[inline]
+    fn prepare_text(
+        &self,
+        kind: Kind,
+        key: usize,
+        build: impl FnOnce() -> Result<Option<Statement>>,
+    ) -> Result<Option<CachedStatement<'_>>> {
+        {
+            let texts = self.texts.borrow();
+            if let Some(text) = texts
+                .map
+                .get(&key)
+                .and_then(|s| s.0[kind as usize].as_ref())
+            {
+                return match text {
+                    Some(t) => self.prepare(t).map(Some),
+                    None => Ok(None),
+                };
+            }
+        }
+        self.render_text(kind, key, build)?;
+        self.prepare_existing(kind, key)
+    }
+
+    /// [`Db::prepare_text`] for a statement every model has.
+    #[inline]
+    fn prepare_required(
+        &self,
+        kind: Kind,
+        key: usize,
+        build: impl FnOnce() -> Result<Option<Statement>>,
+    ) -> Result<CachedStatement<'_>> {
+        {
+            let texts = self.texts.borrow();
+            if let Some(Some(t)) = texts
+                .map
+                .get(&key)
+                .and_then(|s| s.0[kind as usize].as_ref())
+            {
+                return self.prepare(t);
+            }
+        }
+        self.render_text(kind, key, build)?;
+        self.prepare_existing(kind, key)?
+            .ok_or_else(|| Error::Usage("no statement".into()))
+    }
+
+    /// The statement stored by [`Db::render_text`].
+    fn prepare_existing(&self, kind: Kind, key: usize) -> Result<Option<CachedStatement<'_>>> {
+        let texts = self.texts.borrow();
+        match texts
+            .map
+            .get(&key)
+            .and_then(|s| s.0[kind as usize].as_ref())
+        {
+            Some(Some(t)) => self.prepare(t).map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// `SELECT <all columns, ancestors joined> WHERE pk = ?`.
@@ -111,8 +167,7 @@ impl Db {
         } else {
             Kind::InsertAuto
         };
-        self.prepare_text(kind, addr(m), || Ok(Some(sql::model::insert(m, with_pk))))?
-            .ok_or_else(|| Error::Usage("no statement".into()))
+        self.prepare_required(kind, addr(m), || Ok(Some(sql::model::insert(m, with_pk))))
     }
 
     /// `UPDATE t SET c = ?... WHERE pk = ?`; `None` when the table has no
@@ -126,7 +181,6 @@ impl Db {
 
     /// `SELECT 1 FROM t WHERE pk = ?`.
     pub(crate) fn prepare_exists(&self, m: &'static ModelMeta) -> Result<CachedStatement<'_>> {
-        self.prepare_text(Kind::Exists, addr(m), || Ok(Some(sql::model::exists(m))))?
-            .ok_or_else(|| Error::Usage("no statement".into()))
+        self.prepare_required(Kind::Exists, addr(m), || Ok(Some(sql::model::exists(m))))
     }
 }
