@@ -47,6 +47,10 @@ pub(crate) struct Joins {
     /// root's `parent`, `usize::MAX`, is never followed: only the parents of
     /// nodes reached by an edge are.)
     nodes: Vec<Join>,
+    /// Every column the statement reads (joins and filters), by table: what
+    /// the delete collector needs to order its statements, found by the same
+    /// resolution that writes the SQL.
+    reads: Vec<(&'static ModelMeta, &'static str)>,
 }
 
 impl Joins {
@@ -60,6 +64,7 @@ impl Joins {
                 left: false,
                 on: None,
             }],
+            reads: Vec::new(),
         }
     }
 
@@ -92,6 +97,8 @@ impl Joins {
                 None => {
                     let alias = self.alias_for(parent.table);
                     let link = model.pk_field();
+                    self.reads.push((model, link.column));
+                    self.reads.push((parent, parent.pk_field().column));
                     let on = col(&self.nodes[at].alias, link.column)
                         .eq(col(&alias, parent.pk_field().column));
                     let left = self.nodes[at].left;
@@ -144,6 +151,8 @@ impl Joins {
         let on = match step {
             Step::Forward { field, .. } => {
                 let to = field.target_field().unwrap_or_else(|| target.pk_field());
+                self.reads.push((self.nodes[from].model, field.column));
+                self.reads.push((target, to.column));
                 col(&self.nodes[from].alias, field.column).eq(col(&alias, to.column))
             }
             Step::Reverse { rel, .. } => {
@@ -151,6 +160,8 @@ impl Joins {
                     .field
                     .target_field()
                     .unwrap_or_else(|| rel.target.pk_field());
+                self.reads.push((self.nodes[from].model, to.column));
+                self.reads.push((target, rel.field.column));
                 col(&self.nodes[from].alias, to.column).eq(col(&alias, rel.field.column))
             }
         };
@@ -410,13 +421,22 @@ pub(crate) fn aggregate(
 /// `SELECT <pk> FROM ... WHERE ...`: the keys matched by `spec`, as a tree
 /// (bulk update and delete embed it).
 pub(crate) fn keys_query(model: &'static ModelMeta, spec: &Spec) -> Result<sql::Query> {
+    Ok(keys_query_reads(model, spec)?.0)
+}
+
+/// [`keys_query`] with every column it reads, by table (the delete
+/// collector orders its statements by them).
+pub(crate) fn keys_query_reads(
+    model: &'static ModelMeta,
+    spec: &Spec,
+) -> Result<(sql::Query, Vec<(&'static ModelMeta, &'static str)>)> {
     let mut w = Where::new(Joins::new(model));
     let mut spec = spec.clone();
     spec.order.clear();
     let mut sel = w.tail(model, &spec)?;
     sel.columns = vec![(col(model.table, model.pk_field().column), None)];
     sel.from = Some(w.joins.from());
-    Ok(sel.into())
+    Ok((sel.into(), w.joins.reads))
 }
 
 /// WHERE / ORDER BY / LIMIT with its join tree.
@@ -453,6 +473,9 @@ impl Where {
     fn column(&mut self, path: &Path, depth: usize, field: &'static FieldMeta, left: bool) -> Expr {
         let node = self.joins.walk(path, left);
         let node = self.joins.ancestor(node, depth);
+        self.joins
+            .reads
+            .push((self.joins.nodes[node].model, field.column));
         col(&self.joins.nodes[node].alias, field.column)
     }
 
@@ -627,7 +650,11 @@ impl Where {
                 (Expr::In(c, vs), nullable)
             }
             // The subquery's column may hold NULLs.
-            (Op::In, Rhs::Subquery(sq)) => (Expr::InQuery(c, Box::new(subquery(sq)?)), true),
+            (Op::In, Rhs::Subquery(sq)) => {
+                let (q, reads) = subquery(sq)?;
+                self.joins.reads.extend(reads);
+                (Expr::InQuery(c, Box::new(q)), true)
+            }
             (Op::Range, Rhs::List(vs)) if vs.len() == 2 => {
                 (Expr::Between(c, vs[0].clone(), vs[1].clone()), nullable)
             }
@@ -651,7 +678,7 @@ fn value_text(v: &Value) -> String {
     }
 }
 
-fn subquery(sq: &Subquery) -> Result<sql::Query> {
+fn subquery(sq: &Subquery) -> Result<(sql::Query, Vec<(&'static ModelMeta, &'static str)>)> {
     let mut w = Where::new(Joins::new(sq.model));
     let mut spec = sq.spec.clone();
     spec.related.clear();
@@ -665,7 +692,7 @@ fn subquery(sq: &Subquery) -> Result<sql::Query> {
     };
     sel.columns = vec![(c, None)];
     sel.from = Some(w.joins.from());
-    Ok(sel.into())
+    Ok((sel.into(), w.joins.reads))
 }
 
 impl<M: crate::meta::Metadata> crate::query::QuerySet<M> {

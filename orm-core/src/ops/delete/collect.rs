@@ -16,7 +16,7 @@ use rusqlite::types::Value;
 use crate::error::Result;
 use crate::meta::registry::{registry, ReverseRelation};
 use crate::meta::{FieldMeta, ModelMeta, OnDelete};
-use crate::query::{Rhs, Spec, Step, Q};
+use crate::query::Spec;
 use crate::sql::{Expr, Query};
 
 use super::plan::Reads;
@@ -155,7 +155,8 @@ pub(super) struct RootQuery {
 
 impl RootQuery {
     pub(super) fn new(model: &'static ModelMeta, spec: &Spec) -> Result<RootQuery> {
-        let query = crate::sql::select::keys_query(model, spec)?;
+        // One resolution gives the SQL and the columns it reads.
+        let (query, read) = crate::sql::select::keys_query_reads(model, spec)?;
         let (everything, nothing) = match &query {
             Query::Select(s) => (s.filter.is_none(), matches!(s.filter, Some(Expr::False))),
             _ => (false, false),
@@ -164,8 +165,10 @@ impl RootQuery {
         for m in model.chain() {
             reads.add(m, m.pk_field().column);
         }
-        if let Some(q) = &spec.filter {
-            q_reads(model, q, &mut reads);
+        for (table, column) in read {
+            // Conservative: a table reached also reads its ancestors' keys.
+            reads.chain_keys(table);
+            reads.add(table, column);
         }
         Ok(RootQuery {
             query,
@@ -173,51 +176,6 @@ impl RootQuery {
             nothing,
             reads,
         })
-    }
-}
-
-/// Adds the columns a filter reads (the root query's columns, for ordering).
-fn q_reads(model: &'static ModelMeta, q: &Q, out: &mut Reads) {
-    match q {
-        Q::All => {}
-        Q::Leaf(l) => {
-            if matches!(l.rhs, Rhs::Subquery(_)) {
-                out.any = true;
-            }
-            let Ok((path, depth, field)) = l.target.resolve(model) else {
-                out.any = true;
-                return;
-            };
-            let mut at = model;
-            for step in &path.steps {
-                out.chain_keys(at);
-                match step {
-                    Step::Forward { depth, field, .. } => {
-                        out.add(at.ancestor(*depth), field.column);
-                        if let Some(tf) = field.target_field() {
-                            out.add(step.target(), tf.column);
-                        }
-                    }
-                    Step::Reverse { depth, rel } => {
-                        let to = rel
-                            .field
-                            .target_field()
-                            .unwrap_or_else(|| rel.target.pk_field());
-                        out.add(at.ancestor(*depth), to.column);
-                        out.add(rel.source, rel.field.column);
-                    }
-                }
-                at = step.target();
-            }
-            out.chain_keys(at);
-            out.add(at.ancestor(depth), field.column);
-        }
-        Q::And(children) | Q::Or(children) => {
-            for c in children {
-                q_reads(model, c, out);
-            }
-        }
-        Q::Not(inner) => q_reads(model, inner, out),
     }
 }
 
