@@ -104,6 +104,30 @@ pub fn fits_relation(field: &'static FieldMeta, v: &Value) -> Result<(), String>
 }
 
 impl Binder<'_, '_> {
+    /// [`Binder::bind`] for a model field: only floating-point types need
+    /// the NaN check, so the others bind straight away.
+    #[inline]
+    pub fn bind_field<T: SqlType>(
+        &mut self,
+        value: &T,
+        meta: &'static ModelMeta,
+        field: usize,
+    ) -> Result<()> {
+        if T::REAL {
+            return self.bind(value, meta, field);
+        }
+        match self.stmt.raw_bind_parameter(self.next, value) {
+            Ok(()) => {
+                self.next += 1;
+                Ok(())
+            }
+            Err(rusqlite::Error::ToSqlConversionFailure(e)) => {
+                Err(bind_error(meta, field, e.to_string()))
+            }
+            Err(e) => Err(Error::from_sqlite(e)),
+        }
+    }
+
     /// Binds field `field` of `meta` as the next parameter. A value that
     /// cannot be bound exactly (a `ToSql` that fails, a NaN that SQLite would
     /// store as NULL) is an [`Error::InvalidValue`] naming the field; nothing
@@ -221,13 +245,15 @@ impl<T: TextField> TextField for Option<T> {
     label = "unsupported field type",
     note = "fields may be integers, f32/f64, bool, String, Vec<u8>, an Option of one of these, or OneToOne<T>"
 )]
-pub trait SqlType: rusqlite::types::FromSql {
+pub trait SqlType: rusqlite::types::FromSql + rusqlite::ToSql {
     /// The column type (`integer`, `text`...).
     const SQL_TYPE: &'static str;
     /// True for `Option<T>`.
     const NULLABLE: bool = false;
     /// True for text types (`max_length` allowed).
     const TEXT: bool = false;
+    /// True for floating-point types, whose NaN SQLite would store as NULL.
+    const REAL: bool = false;
 }
 
 macro_rules! sql_type {
@@ -237,7 +263,17 @@ macro_rules! sql_type {
 }
 sql_type!(i8 => "smallint", i16 => "smallint", i32 => "integer", i64 => "integer",
     u8 => "smallint unsigned", u16 => "integer unsigned", u32 => "integer unsigned",
-    f32 => "real", f64 => "real", bool => "bool", Vec<u8> => "BLOB");
+    bool => "bool", Vec<u8> => "BLOB");
+
+impl SqlType for f32 {
+    const SQL_TYPE: &'static str = "real";
+    const REAL: bool = true;
+}
+
+impl SqlType for f64 {
+    const SQL_TYPE: &'static str = "real";
+    const REAL: bool = true;
+}
 
 impl SqlType for String {
     const SQL_TYPE: &'static str = "text";
@@ -248,6 +284,7 @@ impl<T: SqlType> SqlType for Option<T> {
     const SQL_TYPE: &'static str = T::SQL_TYPE;
     const NULLABLE: bool = true;
     const TEXT: bool = T::TEXT;
+    const REAL: bool = T::REAL;
 }
 
 impl<T: Model> SqlType for OneToOne<T> {

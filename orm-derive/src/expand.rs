@@ -341,7 +341,7 @@ impl Expansion<'_> {
                     // store is reported on the field, not on `#[derive(Model)]`.
                     let mut at_ty = fi.clone();
                     at_ty.set_span(ty.span());
-                    let bind = quote_spanned!(ty.span()=> b.bind(&self.#at_ty, <Self as ::orm_core::__private::Metadata>::__META, #i));
+                    let bind = quote_spanned!(ty.span()=> b.bind_field(&self.#at_ty, <Self as ::orm_core::__private::Metadata>::__META, #i));
                     binds.push(quote!(#skip_pk { #bind?; }));
                     let value =
                         quote_spanned!(ty.span()=> ::orm_core::__private::value(&self.#at_ty));

@@ -155,7 +155,9 @@ impl RelationCache {
     }
 
     pub(crate) fn clear(&mut self) {
-        self.by_rel.clear();
+        if !self.by_rel.is_empty() {
+            self.by_rel.clear();
+        }
     }
 }
 

@@ -93,24 +93,32 @@ impl Key {
     }
 }
 
-/// A relation's loaded object, filled at most once through a shared
-/// reference by `get`, or with the row (`select_related`, prefetch, `to`).
-struct Cache(OnceLock<Box<dyn Any + Send + Sync>>);
+/// A relation's loaded object. `Loaded` when it came with the value
+/// (`select_related`, prefetch, `OneToOne::to`): a plain box, nothing to
+/// synchronise. `Lazy` is filled at most once by `get` through a shared
+/// reference, which needs a lock.
+enum Cache {
+    Loaded(Box<dyn Any + Send + Sync>),
+    Lazy(OnceLock<Box<dyn Any + Send + Sync>>),
+}
 
 impl Cache {
     /// Nothing loaded yet.
     fn empty() -> Cache {
-        Cache(OnceLock::new())
+        Cache::Lazy(OnceLock::new())
     }
 
     fn get(&self) -> Option<&(dyn Any + Send + Sync)> {
-        self.0.get().map(|b| &**b)
+        match self {
+            Cache::Loaded(b) => Some(&**b),
+            Cache::Lazy(cell) => cell.get().map(|b| &**b),
+        }
     }
 }
 
 /// The cache of a relation to `obj`.
 fn cached<T: Record>(obj: T) -> Cache {
-    Cache(OnceLock::from(Box::new(obj) as Box<dyn Any + Send + Sync>))
+    Cache::Loaded(Box::new(obj))
 }
 
 impl<T: Record> OneToOne<T> {
@@ -248,7 +256,10 @@ impl<T: Record> OneToOne<T> {
                 }
             },
         };
-        let any: &(dyn Any + Send + Sync) = &**self.cache.0.get_or_init(|| Box::new(obj));
+        let any: &(dyn Any + Send + Sync) = match &self.cache {
+            Cache::Loaded(b) => &**b,
+            Cache::Lazy(cell) => &**cell.get_or_init(|| Box::new(obj)),
+        };
         // Cannot fail: only `T`s are ever stored in a `OneToOne<T>`'s cache.
         any.downcast_ref::<T>().ok_or(Error::DoesNotExist {
             model: T::__META.name,

@@ -127,6 +127,7 @@ impl Db {
     }
 
     /// `SELECT <all columns, ancestors joined> WHERE pk = ?`.
+    #[inline]
     pub(crate) fn prepare_get_by_pk(&self, m: &'static ModelMeta) -> Result<CachedStatement<'_>> {
         self.prepare_text(Kind::GetByPk, addr(m), || {
             let (sel, _) = crate::sql::select::select_tree(m, &Spec::default())?;
@@ -140,6 +141,7 @@ impl Db {
     }
 
     /// `SELECT <columns> FROM <source> WHERE <fk> = ?` for a reverse accessor.
+    #[inline]
     pub(crate) fn prepare_reverse(
         &self,
         source: &'static ModelMeta,
@@ -157,6 +159,7 @@ impl Db {
     }
 
     /// `INSERT INTO t (cols) VALUES (?...)`, with or without the primary key.
+    #[inline]
     pub(crate) fn prepare_insert(
         &self,
         m: &'static ModelMeta,
@@ -172,6 +175,7 @@ impl Db {
 
     /// `UPDATE t SET c = ?... WHERE pk = ?`; `None` when the table has no
     /// column besides the key.
+    #[inline]
     pub(crate) fn prepare_update(
         &self,
         m: &'static ModelMeta,
@@ -180,6 +184,7 @@ impl Db {
     }
 
     /// `SELECT 1 FROM t WHERE pk = ?`.
+    #[inline]
     pub(crate) fn prepare_exists(&self, m: &'static ModelMeta) -> Result<CachedStatement<'_>> {
         self.prepare_required(Kind::Exists, addr(m), || Ok(Some(sql::model::exists(m))))
     }
