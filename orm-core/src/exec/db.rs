@@ -594,10 +594,15 @@ impl Db {
     /// last look (`PRAGMA data_version`; file databases only, since a private
     /// in-memory database has no other connection). Called before every
     /// cache read.
+    #[inline]
     pub(crate) fn sync_cache(&self) {
-        if !self.shared {
-            return;
+        if self.shared {
+            self.sync_shared_cache();
         }
+    }
+
+    /// [`Db::sync_cache`] for a file database.
+    fn sync_shared_cache(&self) {
         let version = self
             .conn
             .prepare_cached(crate::sql::sqlite::DATA_VERSION)

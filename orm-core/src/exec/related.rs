@@ -525,6 +525,7 @@ pub(crate) fn reverse_query<T: Record>(
 }
 
 /// The relation of `field`; the derive only passes relation fields.
+#[inline]
 pub(crate) fn relation_of(
     owner: &'static ModelMeta,
     field: &'static FieldMeta,
