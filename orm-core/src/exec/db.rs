@@ -261,6 +261,7 @@ impl Db {
     }
 
     /// Checks that the connection answers (used by the pool).
+    #[cfg(feature = "pool")]
     pub(crate) fn ping(&self) -> Result<()> {
         self.conn.execute_batch("").map_err(Error::from_sqlite)
     }
