@@ -696,7 +696,33 @@ fn subquery(sq: &Subquery) -> Result<(sql::Query, Vec<(&'static ModelMeta, &'sta
 }
 
 impl<M: crate::meta::Metadata> crate::query::QuerySet<M> {
-    /// The SQL text and bound values this query runs.
+    /// The SQL text and bound values this query runs (as SQLite text).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    ///
+    /// #[derive(Model, Debug, Clone)]
+    /// #[model(app = "docs")]
+    /// pub struct Writer {
+    ///     pub id: Option<i64>,
+    ///     #[field(max_length = 50)]
+    ///     pub name: String,
+    /// }
+    ///
+    /// let qs = Writer::objects()
+    ///     .filter(Writer::name().starts_with("Ann"))
+    ///     .order_by(Writer::name().desc())
+    ///     .limit(10);
+    /// let (sql, params) = qs.to_sql()?;
+    /// assert_eq!(
+    ///     sql,
+    ///     r#"SELECT "docs_writer"."id", "docs_writer"."name" FROM "docs_writer" WHERE "docs_writer"."name" GLOB ? ORDER BY "docs_writer"."name" DESC LIMIT 10"#
+    /// );
+    /// assert_eq!(params, vec![Value::Text("Ann*".into())]);
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
     ///
     /// # Errors
     ///
