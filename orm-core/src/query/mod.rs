@@ -2,6 +2,8 @@
 //! [`QuerySet`] builder. Rendering to SQL lives in the `sql` layer
 //! ([`QuerySet::to_sql`] shows it).
 
+pub(crate) mod resolve;
+
 use std::marker::PhantomData;
 use std::ops::{BitAnd, BitOr, Not};
 

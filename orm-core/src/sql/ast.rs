@@ -12,15 +12,7 @@ use super::writer::Writer;
 /// An identifier (table, column, alias), quoted when written.
 pub(crate) type Ident = Cow<'static, str>;
 
-/// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Cmp {
-    Eq,
-    Lt,
-    Lte,
-    Gt,
-    Gte,
-}
+pub(crate) use crate::query::resolve::Cmp;
 
 /// An expression.
 #[derive(Debug, Clone)]

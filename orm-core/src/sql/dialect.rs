@@ -11,13 +11,7 @@ use crate::meta::FieldMeta;
 
 use super::writer::Writer;
 
-/// A text pattern test (Django's `contains`, `startswith`, `endswith`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PatternKind {
-    Contains,
-    StartsWith,
-    EndsWith,
-}
+pub(crate) use crate::query::resolve::PatternKind;
 
 /// The database-specific part of rendering and running statements.
 pub(crate) trait Dialect: Send + Sync + std::fmt::Debug {

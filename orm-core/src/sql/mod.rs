@@ -12,7 +12,7 @@ pub(crate) mod sqlite;
 pub(crate) mod writer;
 
 pub(crate) use ast::*;
-pub(crate) use dialect::{Dialect, Numbered, PatternKind, Sqlite};
+pub(crate) use dialect::{Dialect, Numbered, Sqlite};
 pub(crate) use writer::Writer;
 
 use rusqlite::types::Value;
