@@ -487,7 +487,7 @@ fn to_field_stores_and_follows_the_named_column() -> Result<()> {
     }
     .create(&db)?;
     let loaded = ToFieldPointer::get(&db, p.id)?;
-    assert_eq!(loaded.target.key(), Some(&Value::Text("alpha".into())));
+    assert_eq!(loaded.target.key(), Some(Value::Text("alpha".into())));
     assert_eq!(t.tofieldpointer(&db)?.id, p.id);
     let found = ToFieldPointer::objects()
         .filter(ToFieldPointer::target().then(Target::name()).eq("alpha"))

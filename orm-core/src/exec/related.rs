@@ -73,22 +73,30 @@ pub struct OneToOne<T: Record> {
 #[derive(Clone, PartialEq)]
 enum Key {
     Unset,
-    Set(Value),
-    Invalid(Box<str>),
+    /// The common case, kept inline.
+    Int(i64),
+    Other(Box<Value>),
+    Invalid(Box<String>),
 }
 
 impl Key {
-    fn value(&self) -> Option<&Value> {
+    fn value(&self) -> Option<Value> {
         match self {
-            Key::Set(v) => Some(v),
+            Key::Int(i) => Some(Value::Integer(*i)),
+            Key::Other(v) => Some((**v).clone()),
             _ => None,
         }
     }
 
+    fn is_set(&self) -> bool {
+        matches!(self, Key::Int(_) | Key::Other(_))
+    }
+
     fn of(v: Option<Value>) -> Key {
         match v {
-            Some(v) => Key::Set(v),
-            None => Key::Unset,
+            None | Some(Value::Null) => Key::Unset,
+            Some(Value::Integer(i)) => Key::Int(i),
+            Some(v) => Key::Other(Box::new(v)),
         }
     }
 }
@@ -149,14 +157,14 @@ impl<T: Record> OneToOne<T> {
     }
 
     /// The stored key, without a query.
-    pub fn key(&self) -> Option<&Value> {
+    pub fn key(&self) -> Option<Value> {
         self.key.value()
     }
 
     /// The stored key as an integer, without a query.
     pub fn id(&self) -> Option<i64> {
         match self.key {
-            Key::Set(Value::Integer(i)) => Some(i),
+            Key::Int(i) => Some(i),
             _ => None,
         }
     }
@@ -179,9 +187,8 @@ impl<T: Record> OneToOne<T> {
     /// Points at another key; a cached object for a different key is dropped.
     pub fn set_key(&mut self, key: impl ToSql) {
         let key = match crate::query::try_value(&key) {
-            Ok(Value::Null) => Key::Unset,
-            Ok(v) => Key::Set(v),
-            Err(reason) => Key::Invalid(reason.into_boxed_str()),
+            Ok(v) => Key::of(Some(v)),
+            Err(reason) => Key::Invalid(Box::new(reason)),
         };
         if key != self.key || matches!(key, Key::Invalid(_)) {
             self.cache = Cache::empty();
@@ -231,10 +238,10 @@ impl<T: Record> OneToOne<T> {
             Some(f) => T::__META.local_field(f),
         };
         if let Some(t) = target {
-            t.check_value(key).map_err(|reason| Error::InvalidValue {
+            t.check_value(&key).map_err(|reason| Error::InvalidValue {
                 model: T::__META.name,
                 field: t.name,
-                value: crate::error::display_value(key),
+                value: crate::error::display_value(&key),
                 reason: format!(
                     "the relation's key cannot refer to a {}: {reason}",
                     T::__META.name
@@ -242,7 +249,7 @@ impl<T: Record> OneToOne<T> {
             })?;
         }
         let obj = match self.to_field {
-            None => crate::exec::record::get_by_pk::<T>(db, key)?.ok_or(Error::DoesNotExist {
+            None => crate::exec::record::get_by_pk::<T>(db, &key)?.ok_or(Error::DoesNotExist {
                 model: T::__META.name,
             })?,
             Some(field) => match T::__META.local_field(field) {
@@ -296,7 +303,7 @@ impl<T: Record> OneToOne<T> {
                         field,
                     })
                 }
-                Some(k) => self.key = Key::Set(k),
+                Some(k) => self.key = Key::of(Some(k)),
             }
         }
         self.to_field = to_field;
@@ -427,8 +434,8 @@ impl<T: Record> PartialEq for OneToOne<T> {
 impl<T: Record> fmt::Debug for OneToOne<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.key {
-            Key::Set(Value::Integer(i)) => write!(f, "OneToOne<{}>({i})", T::__META.name),
-            Key::Set(v) => write!(f, "OneToOne<{}>({v:?})", T::__META.name),
+            Key::Int(i) => write!(f, "OneToOne<{}>({i})", T::__META.name),
+            Key::Other(v) => write!(f, "OneToOne<{}>({v:?})", T::__META.name),
             Key::Unset => write!(f, "OneToOne<{}>(unset)", T::__META.name),
             Key::Invalid(r) => write!(f, "OneToOne<{}>(invalid: {r})", T::__META.name),
         }
@@ -442,7 +449,7 @@ impl<T: Record> ToSql for OneToOne<T> {
                 reason.to_string().into(),
             ));
         }
-        if self.guessed && self.key.value().is_some() && Self::some_relation_uses_to_field() {
+        if self.guessed && self.key.is_set() && Self::some_relation_uses_to_field() {
             // As a filter value (`Q::kw("target", OneToOne::to(&t))`) the
             // primary key may be the wrong field: refuse rather than match
             // nothing.
@@ -458,7 +465,8 @@ impl<T: Record> ToSql for OneToOne<T> {
             ));
         }
         Ok(match &self.key {
-            Key::Set(v) => ToSqlOutput::Borrowed(v.into()),
+            Key::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Key::Other(v) => ToSqlOutput::Borrowed((&**v).into()),
             _ => ToSqlOutput::Owned(Value::Null),
         })
     }
@@ -471,7 +479,7 @@ impl<T: Record> FromSql for OneToOne<T> {
             v => Ok(OneToOne {
                 to_field: None,
                 guessed: false,
-                key: Key::Set(crate::query::value_of_ref(v)),
+                key: Key::of(Some(crate::query::value_of_ref(v))),
                 cache: Cache::empty(),
                 _target: std::marker::PhantomData,
             }),
