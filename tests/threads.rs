@@ -101,5 +101,5 @@ fn a_relation_field_stays_small() {
     // Relation fields are copied with every loaded row: keep them compact
     // (key, to_field, the type-erased cache).
     let size = std::mem::size_of::<OneToOne<Member>>();
-    assert!(size <= 72, "OneToOne is {size} bytes");
+    assert!(size <= 64, "OneToOne is {size} bytes");
 }

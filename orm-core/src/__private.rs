@@ -213,7 +213,7 @@ pub fn prepare_opt<T: Model>(
     op: &'static str,
     model: &'static ModelMeta,
     field: &'static str,
-    to_field: Option<&'static str>,
+    to_field: Option<&'static &'static str>,
 ) -> Result<()> {
     match slot {
         Some(rel) => rel.__prepare(op, model, field, to_field),
@@ -376,17 +376,17 @@ impl<T: Model> CacheSlot for Option<OneToOne<T>> {
 /// A relation value that records its `to_field` after being read from a row.
 pub trait ToField {
     /// Returns the value with `to_field` recorded.
-    fn with_to_field(self, to_field: &'static str) -> Self;
+    fn with_to_field(self, to_field: &'static &'static str) -> Self;
 }
 
 impl<T: Model> ToField for OneToOne<T> {
-    fn with_to_field(self, to_field: &'static str) -> Self {
+    fn with_to_field(self, to_field: &'static &'static str) -> Self {
         self.__with_to_field(Some(to_field))
     }
 }
 
 impl<T: Model> ToField for Option<OneToOne<T>> {
-    fn with_to_field(self, to_field: &'static str) -> Self {
+    fn with_to_field(self, to_field: &'static &'static str) -> Self {
         self.map(|r| r.__with_to_field(Some(to_field)))
     }
 }

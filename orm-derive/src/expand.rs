@@ -333,7 +333,7 @@ impl Expansion<'_> {
                     if let Kind::Relation(rel) = &f.kind {
                         if let Some(to) = &rel.to_field {
                             reads.push(quote! {
-                                let #fi = ::orm_core::__private::ToField::with_to_field(#fi, #to);
+                                let #fi = ::orm_core::__private::ToField::with_to_field(#fi, &#to);
                             });
                         }
                     }
@@ -363,7 +363,11 @@ impl Expansion<'_> {
                     }
                 }
                 Kind::Relation(rel) => {
-                    let to_field = opt_str(rel.to_field.as_ref().map(|l| l.value()));
+                    // A thin `&&str`: relation fields are copied with every row.
+                    let to_field = match rel.to_field.as_ref().map(|l| l.value()) {
+                        Some(s) => quote!(::core::option::Option::Some(&#s)),
+                        None => quote!(::core::option::Option::None),
+                    };
                     if rel.nullable {
                         prepares.push(quote! {
                             ::orm_core::__private::prepare_opt(&mut self.#fi, op, <Self as ::orm_core::Model>::META, #cname, #to_field)?;

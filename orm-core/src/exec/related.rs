@@ -55,7 +55,7 @@ pub struct OneToOne<T: Record> {
     key: Key,
     /// The target column the key refers to (`to_field`); `None` is the target's
     /// primary key. Set when the value is loaded or saved.
-    to_field: Option<&'static str>,
+    to_field: Option<&'static &'static str>,
     /// True when the key is `obj.__pk()` taken by [`OneToOne::to`] before the
     /// value was attached to a relation: a relation with `to_field` stores
     /// another field of `obj`, so the key is only a guess until then.
@@ -255,7 +255,7 @@ impl<T: Record> OneToOne<T> {
             None => crate::exec::record::get_by_pk::<T>(db, &key)?.ok_or(Error::DoesNotExist {
                 model: T::__META.name,
             })?,
-            Some(field) => match T::__META.local_field(field) {
+            Some(&field) => match T::__META.local_field(field) {
                 Some(f) => crate::query::QuerySet::<T>::new()
                     .filter(crate::query::Q::column_eq(T::__META, f, key.clone()))
                     .get(db)?,
@@ -278,7 +278,7 @@ impl<T: Record> OneToOne<T> {
 
     /// Records the target column the key refers to (called by the derive).
     #[doc(hidden)]
-    pub fn __with_to_field(mut self, to_field: Option<&'static str>) -> Self {
+    pub fn __with_to_field(mut self, to_field: Option<&'static &'static str>) -> Self {
         self.to_field = to_field;
         self.guessed = false;
         self
@@ -292,13 +292,13 @@ impl<T: Record> OneToOne<T> {
         op: &'static str,
         model: &'static ModelMeta,
         field: &'static str,
-        to_field: Option<&'static str>,
+        to_field: Option<&'static &'static str>,
     ) -> Result<()> {
         if let Some(e) = self.invalid_key(model.name, field) {
             return Err(e);
         }
         if let Some(obj) = self.cached() {
-            match key_of(obj, to_field) {
+            match key_of(obj, to_field.copied()) {
                 None => {
                     return Err(Error::UnsavedRelated {
                         op,
