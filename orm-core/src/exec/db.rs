@@ -551,6 +551,7 @@ impl Db {
     /// so the stream could see the write (a loop creating a row per streamed
     /// row would never end). Django documents the same hazard for
     /// `iterator()`; here it is an error instead of undefined results.
+    #[inline]
     pub(crate) fn before_write(&self, table: &'static ModelMeta) -> Result<()> {
         let streaming = self.streaming.borrow();
         if streaming.is_empty() {

@@ -200,6 +200,7 @@ impl<T: Record> OneToOne<T> {
         self.guessed = false;
     }
 
+    #[inline]
     fn invalid_key(&self, model: &'static str, field: &'static str) -> Option<Error> {
         let Key::Invalid(reason) = &self.key else {
             return None;

@@ -96,7 +96,8 @@ pub(crate) fn save_table<M: Model>(db: &Db, obj: &mut M, force_insert: bool) -> 
             stmt.raw_execute().map_err(Error::from_sqlite)?;
             let id = db.connection().last_insert_rowid();
             obj.set_pk(Some(Value::Integer(id)));
-            if obj.pk() != Some(Value::Integer(id)) {
+            // Only a key narrower than i64 can fail to take the id.
+            if pk_field.rel_db_type != "bigint" && obj.pk() != Some(Value::Integer(id)) {
                 // The caller's transaction (see `save`) rolls the row back.
                 return Err(Error::InvalidValue {
                     model: meta.name,
