@@ -131,6 +131,11 @@ impl Hooks {
 }
 
 impl Hooks {
+    /// Adds a hook to the entry of model `m`.
+    fn add(&self, m: &ModelMeta, put: impl FnOnce(&mut ModelHooks)) {
+        put(self.write().entry(key(m)).or_default());
+    }
+
     /// Registers a `pre_save` hook for `M`: runs before the row is written and
     /// may change the instance.
     pub fn on_pre_save<M: Record>(
@@ -141,11 +146,7 @@ impl Hooks {
             Some(m) => f(db, m),
             None => Ok(()),
         });
-        self.write()
-            .entry(key(M::__META))
-            .or_default()
-            .pre_save
-            .push(hook);
+        self.add(M::__META, |h| h.pre_save.push(hook));
     }
 
     /// Registers a `post_save` hook for `M`; `created` is true after an INSERT.
@@ -186,11 +187,7 @@ impl Hooks {
             Some(m) => f(db, m, created),
             None => Ok(()),
         });
-        self.write()
-            .entry(key(M::__META))
-            .or_default()
-            .post_save
-            .push(hook);
+        self.add(M::__META, |h| h.post_save.push(hook));
     }
 
     /// Registers a `pre_delete` hook for `M`, called for every collected
@@ -204,11 +201,7 @@ impl Hooks {
             Some(m) => f(db, m),
             None => Ok(()),
         });
-        self.write()
-            .entry(key(M::__META))
-            .or_default()
-            .pre_delete
-            .push(hook);
+        self.add(M::__META, |h| h.pre_delete.push(hook));
     }
 
     /// Registers a `post_delete` hook for `M`, called after `M`'s rows are
@@ -221,11 +214,7 @@ impl Hooks {
             Some(m) => f(db, m),
             None => Ok(()),
         });
-        self.write()
-            .entry(key(M::__META))
-            .or_default()
-            .post_delete
-            .push(hook);
+        self.add(M::__META, |h| h.post_delete.push(hook));
     }
 
     /// Removes every hook of every model.
