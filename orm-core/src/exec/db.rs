@@ -350,7 +350,7 @@ impl Db {
     }
 
     /// A prepared statement from the cache, counted as one statement.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn prepare(&self, sql: &str) -> Result<CachedStatement<'_>> {
         self.note(sql);
         self.conn.prepare_cached(sql).map_err(Error::from_sqlite)

@@ -91,7 +91,7 @@ impl Db {
     }
 
     /// [`Db::prepare_text`] for a statement every model has.
-    #[inline]
+    #[inline(always)]
     fn prepare_required(
         &self,
         kind: Kind,
