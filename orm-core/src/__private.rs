@@ -45,7 +45,7 @@ impl RowReader<'_, '_> {
     /// Skips the columns of a `select_related` plan that has nowhere to go.
     #[inline]
     pub fn skip_plan(&mut self, plan: &LoadPlan) {
-        self.idx += crate::exec::related::total_width(plan);
+        self.idx += plan.total_width();
     }
 }
 

@@ -350,11 +350,6 @@ pub(crate) fn load_related<T: Record>(
     Ok(Some(obj))
 }
 
-/// Columns used by `plan` and its nested plans.
-pub(crate) fn total_width(plan: &LoadPlan) -> usize {
-    plan.width + plan.children.iter().map(total_width).sum::<usize>()
-}
-
 /// Fills one `select_related` child into `owner`.
 pub(crate) fn fill_child(
     db: &Db,

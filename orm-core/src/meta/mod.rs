@@ -291,6 +291,12 @@ impl FieldMeta {
         }
     }
 
+    /// An auto key narrower than `i64` (an `Option<i32>` id): the key the
+    /// database assigns may not fit it.
+    pub fn is_narrow_auto_key(&self) -> bool {
+        self.auto && self.rel_db_type != "bigint"
+    }
+
     #[doc(hidden)]
     pub const fn __null(mut self, null: bool) -> Self {
         self.null = null;

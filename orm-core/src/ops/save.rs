@@ -20,8 +20,7 @@ pub(crate) fn save<M: Model>(db: &Db, obj: &mut M, raw: bool, force_insert: bool
     let hooks = db.hooks.has_save_hooks(M::META);
     // An auto key narrower than i64 may not fit the key SQLite assigns: the
     // insert must then be undone, so it runs in a transaction.
-    let pk = M::META.pk_field();
-    let narrow_key = pk.auto && pk.rel_db_type != "bigint";
+    let narrow_key = M::META.pk_field().is_narrow_auto_key();
     if M::META.parent.is_none() && !hooks && !narrow_key {
         save_table(db, obj, force_insert)?;
         db.wrote(M::META);
@@ -97,7 +96,7 @@ pub(crate) fn save_table<M: Model>(db: &Db, obj: &mut M, force_insert: bool) -> 
             let id = db.connection().last_insert_rowid();
             obj.set_pk(Some(Value::Integer(id)));
             // Only a key narrower than i64 can fail to take the id.
-            if pk_field.rel_db_type != "bigint" && obj.pk() != Some(Value::Integer(id)) {
+            if pk_field.is_narrow_auto_key() && obj.pk() != Some(Value::Integer(id)) {
                 // The caller's transaction (see `save`) rolls the row back.
                 return Err(Error::InvalidValue {
                     model: meta.name,

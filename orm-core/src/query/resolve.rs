@@ -396,6 +396,18 @@ pub struct LoadPlan {
     pub children: Vec<LoadPlan>,
 }
 
+impl LoadPlan {
+    /// Columns read by this object and its nested `select_related` objects.
+    pub fn total_width(&self) -> usize {
+        self.width
+            + self
+                .children
+                .iter()
+                .map(LoadPlan::total_width)
+                .sum::<usize>()
+    }
+}
+
 /// Appends the columns of `model` at join node `at` (ancestors first) and
 /// returns the plan entry.
 fn select_model(

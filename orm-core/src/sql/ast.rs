@@ -8,6 +8,7 @@ use rusqlite::types::Value;
 
 use super::dialect::PatternKind;
 use super::writer::Writer;
+use crate::query::resolve::LONG_IN;
 
 /// An identifier (table, column, alias), quoted when written.
 pub(crate) type Ident = Cow<'static, str>;
@@ -694,6 +695,3 @@ impl Writer<'_> {
         Ok(())
     }
 }
-
-/// Lists longer than this are passed as one value (`json_each` on SQLite).
-pub(crate) const LONG_IN: usize = 64;

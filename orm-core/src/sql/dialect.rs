@@ -267,3 +267,23 @@ pub(crate) fn json_array(vs: &[Value]) -> Result<String, String> {
     s.push(']');
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_escapes_wildcards() {
+        assert_eq!(like_escape("50%_off\\", "%", "%"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn long_lists_are_json_arrays_of_one_kind() {
+        assert_eq!(
+            json_array(&[Value::Integer(1), Value::Text("a\"b".into()), Value::Null]).as_deref(),
+            Ok(r#"[1,"a\"b",null]"#)
+        );
+        assert!(json_array(&[Value::Integer(1), Value::Blob(vec![1])]).is_err());
+        assert!(json_array(&[Value::Real(f64::INFINITY)]).is_err());
+    }
+}

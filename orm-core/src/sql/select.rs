@@ -256,12 +256,4 @@ mod tests {
         assert_eq!(quote("a\"b"), "\"a\"\"b\"");
         assert_eq!(quote("; DROP TABLE x"), "\"; DROP TABLE x\"");
     }
-
-    #[test]
-    fn like_escapes_wildcards() {
-        assert_eq!(
-            sql::dialect::like_escape("50%_off\\", "%", "%"),
-            "%50\\%\\_off\\\\%"
-        );
-    }
 }
