@@ -36,6 +36,14 @@ pub(crate) struct Texts {
     map: HashMap<usize, Slots, KeyState>,
 }
 
+impl Texts {
+    /// The stored text of `kind` for `key`: `None` when not rendered yet.
+    #[inline]
+    fn slot(&self, kind: Kind, key: usize) -> Option<&Option<Box<str>>> {
+        self.map.get(&key).and_then(|s| s.0[kind as usize].as_ref())
+    }
+}
+
 fn addr<T>(t: &'static T) -> usize {
     t as *const T as usize
 }
@@ -75,11 +83,7 @@ impl Db {
     ) -> Result<Option<CachedStatement<'_>>> {
         {
             let texts = self.texts.borrow();
-            if let Some(text) = texts
-                .map
-                .get(&key)
-                .and_then(|s| s.0[kind as usize].as_ref())
-            {
+            if let Some(text) = texts.slot(kind, key) {
                 return match text {
                     Some(t) => self.prepare(t).map(Some),
                     None => Ok(None),
@@ -90,7 +94,9 @@ impl Db {
         self.prepare_existing(kind, key)
     }
 
-    /// [`Db::prepare_text`] for a statement every model has.
+    /// [`Db::prepare_text`] for a statement every model has, returning the
+    /// statement with no `Option` around it (the hot paths: get by key,
+    /// insert, reverse lookup).
     #[inline(always)]
     fn prepare_required(
         &self,
@@ -100,11 +106,7 @@ impl Db {
     ) -> Result<CachedStatement<'_>> {
         {
             let texts = self.texts.borrow();
-            if let Some(Some(t)) = texts
-                .map
-                .get(&key)
-                .and_then(|s| s.0[kind as usize].as_ref())
-            {
+            if let Some(Some(t)) = texts.slot(kind, key) {
                 return self.prepare(t);
             }
         }
@@ -116,11 +118,7 @@ impl Db {
     /// The statement stored by [`Db::render_text`].
     fn prepare_existing(&self, kind: Kind, key: usize) -> Result<Option<CachedStatement<'_>>> {
         let texts = self.texts.borrow();
-        match texts
-            .map
-            .get(&key)
-            .and_then(|s| s.0[kind as usize].as_ref())
-        {
+        match texts.slot(kind, key) {
             Some(Some(t)) => self.prepare(t).map(Some),
             _ => Ok(None),
         }
@@ -129,15 +127,14 @@ impl Db {
     /// `SELECT <all columns, ancestors joined> WHERE pk = ?`.
     #[inline]
     pub(crate) fn prepare_get_by_pk(&self, m: &'static ModelMeta) -> Result<CachedStatement<'_>> {
-        self.prepare_text(Kind::GetByPk, addr(m), || {
+        self.prepare_required(Kind::GetByPk, addr(m), || {
             let (sel, _) = crate::sql::select::select_tree(m, &Spec::default())?;
             Ok(Some(sql::model::select_where(
                 sel,
                 m.table,
                 m.pk_field().column,
             )))
-        })?
-        .ok_or_else(|| Error::Usage("no statement".into()))
+        })
     }
 
     /// `SELECT <columns> FROM <source> WHERE <fk> = ?` for a reverse accessor.
@@ -147,15 +144,14 @@ impl Db {
         source: &'static ModelMeta,
         field: &'static FieldMeta,
     ) -> Result<CachedStatement<'_>> {
-        self.prepare_text(Kind::Reverse, addr(field), || {
+        self.prepare_required(Kind::Reverse, addr(field), || {
             let (sel, _) = crate::sql::select::select_tree(source, &Spec::default())?;
             Ok(Some(sql::model::select_where(
                 sel,
                 source.table,
                 field.column,
             )))
-        })?
-        .ok_or_else(|| Error::Usage("no statement".into()))
+        })
     }
 
     /// `INSERT INTO t (cols) VALUES (?...)`, with or without the primary key.
