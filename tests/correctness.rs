@@ -261,7 +261,16 @@ fn nested_cached_object_is_not_stale_after_a_write() {
     let mut fresh = Account::get(&db, acc.id).unwrap();
     fresh.name = "renamed".into();
     fresh.save(&db).unwrap();
+    Card::objects()
+        .update(&db, vec![(Card::score(), 2.into())])
+        .unwrap();
+    // The write emptied the reverse cache: the card is read again.
     let card = accs[0].card(&db).unwrap();
+    assert_eq!(card.score, 2);
+    // Its forward cache is the owner as the caller holds it (Django's
+    // `account.card.account is account`), not the stale nested copy.
+    assert_eq!(card.account.get(&db).unwrap().name, accs[0].name);
+    let card = fresh.card(&db).unwrap();
     assert_eq!(card.account.get(&db).unwrap().name, "renamed");
 }
 

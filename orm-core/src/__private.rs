@@ -11,7 +11,7 @@ pub use crate::exec::record::{Binder, LoaderEntry, Record, RowReader};
 pub use crate::exec::related::{reverse_get, reverse_require};
 pub use crate::meta::registry::ModelEntry;
 pub use crate::meta::{FieldMeta, Metadata, ModelMeta, OnDelete, RelationMeta};
-pub use crate::ops::save::reverse_set;
+pub use crate::ops::save::{reverse_clear, reverse_set};
 pub use crate::ops::validate::{check_text, ChoicesEntry};
 pub use crate::sql::select::LoadPlan;
 pub use inventory;

@@ -149,6 +149,8 @@ pub trait DynModel: Any + Send + Sync {
     ) -> Result<()>;
     /// Converts into `Box<dyn Any>` for downcasting.
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send + Sync>;
+    /// A boxed clone, for the reverse-relation cache.
+    fn clone_any(&self) -> Box<dyn Any + Send + Sync>;
 }
 
 impl<M: Record> DynModel for M {
@@ -172,6 +174,9 @@ impl<M: Record> DynModel for M {
     }
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send + Sync> {
         self
+    }
+    fn clone_any(&self) -> Box<dyn Any + Send + Sync> {
+        Box::new(self.clone())
     }
 }
 

@@ -133,18 +133,52 @@ fn cached<T: Record>(obj: T) -> Cache {
 }
 
 impl<T: Record> OneToOne<T> {
-    /// Points at `obj` and caches it, so `get` runs no query. The key is read
-    /// again from the object at save time, so pointing at an unsaved object
-    /// and saving it first works; saving while it is still unsaved is an
-    /// [`Error::UnsavedRelated`].
+    /// Points at `obj` and caches a copy of it, so `get` runs no query
+    /// (Django's `Profile(user=u)`).
+    ///
+    /// The relation holds a **copy**: saving `obj` afterwards does not give
+    /// the copy a key. For an unsaved object, either save it first, or hand
+    /// it over with [`OneToOne::new`] and save it through the relation
+    /// ([`OneToOne::cached_mut`]); the key is read from the cached object at
+    /// save time. Saving while the cached object is unsaved is Django's
+    /// [`Error::UnsavedRelated`] ("save() prohibited to prevent data loss due
+    /// to unsaved related object 'user'.").
     pub fn to(obj: &T) -> Self {
-        let cache = cached(obj.clone());
+        Self::new(obj.clone())
+    }
+
+    /// Points at `obj`, taking it over as the cached related object: the
+    /// form for a related object that is not saved yet (Django's
+    /// `pr = Profile(user=User(...)); pr.user.save(); pr.save()`, ticket
+    /// #28147).
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[model(app = "docs")]
+    /// # pub struct Place { pub id: Option<i64>, pub name: String }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[model(app = "docs")]
+    /// # pub struct Bar {
+    /// #     pub id: Option<i64>,
+    /// #     #[one_to_one(on_delete = "cascade")]
+    /// #     pub place: OneToOne<Place>,
+    /// # }
+    /// let db = Db::open_in_memory()?;
+    /// db.migrate()?;
+    /// let mut bar = Bar { id: None, place: OneToOne::new(Place { id: None, name: "Demon Dogs".into() }) };
+    /// bar.place.cached_mut().expect("cached").save(&db)?; // the place gets its key
+    /// bar.save(&db)?;                                       // and the bar stores it
+    /// assert_eq!(bar.place.id(), Bar::get(&db, bar.id)?.place.id());
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn new(obj: T) -> Self {
         OneToOne {
             _target: std::marker::PhantomData,
             to_field: None,
             key: Key::of(obj.__pk()),
             guessed: true,
-            cache,
+            cache: cached(obj),
         }
     }
 
@@ -180,6 +214,16 @@ impl<T: Record> OneToOne<T> {
     /// The cached related object, if loaded.
     pub fn cached(&self) -> Option<&T> {
         self.cache.get().and_then(|b| b.downcast_ref::<T>())
+    }
+
+    /// The cached related object, mutably (to save an object handed over
+    /// with [`OneToOne::new`], say). Its key is read again at save time.
+    pub fn cached_mut(&mut self) -> Option<&mut T> {
+        let boxed = match &mut self.cache {
+            Cache::Loaded(b) => b,
+            Cache::Lazy(cell) => cell.get_mut()?,
+        };
+        boxed.downcast_mut::<T>()
     }
 
     /// Points at `obj` (key and cache), like assigning `profile.user = u`.
@@ -358,8 +402,24 @@ pub(crate) fn fill_child(
     plan: &LoadPlan,
 ) -> Result<()> {
     match plan.step {
-        Some(crate::query::Step::Forward { field, .. }) => {
-            owner.fill_forward_dyn(db, field, row, plan)
+        Some(crate::query::Step::Forward { field, rel, .. }) => {
+            owner.fill_forward_dyn(db, field, row, plan)?;
+            // The target's reverse side now points back at `owner`, as
+            // Django's forward descriptor primes it: after
+            // `select_related("user")`, `stat.user.get(db)?.userstat(db)`
+            // runs no query. (A parent link's target is the child's own
+            // embedded parent: nothing to prime.)
+            if !rel.parent_link {
+                if let Some(key) = owner
+                    .field_value(field.name)
+                    .as_ref()
+                    .and_then(CacheKey::of)
+                {
+                    let me = owner.clone_any();
+                    db.cache.borrow_mut().put(rel, key, Some(me));
+                }
+            }
+            Ok(())
         }
         Some(crate::query::Step::Reverse { rel, .. }) => {
             let key = match rel.rel.to_field {
@@ -503,8 +563,13 @@ pub fn reverse_get<O: Record, T: Record>(
     if let Some(ck) = &ck {
         // Cannot panic: only `T::clone` runs under this shared borrow (see
         // `Db::cache`).
-        if let Some(hit) = db.cache.borrow().get(rel, ck) {
-            return Ok(hit.as_ref().and_then(|b| b.downcast_ref::<T>()).cloned());
+        let hit = db
+            .cache
+            .borrow()
+            .get(rel, ck)
+            .map(|hit| hit.as_ref().and_then(|b| b.downcast_ref::<T>()).cloned());
+        if let Some(hit) = hit {
+            return Ok(hit.map(|t| with_owner(t, owner, field, rel)));
         }
     }
     let found = reverse_query::<T>(db, field, rel, &key)?;
@@ -512,7 +577,23 @@ pub fn reverse_get<O: Record, T: Record>(
         let boxed: CachedRelated = found.clone().map(|t| Box::new(t) as _);
         db.cache.borrow_mut().put(rel, ck, boxed);
     }
-    Ok(found)
+    Ok(found.map(|t| with_owner(t, owner, field, rel)))
+}
+
+/// Primes the forward cache of `obj.field` with `owner` (Django's reverse
+/// descriptor sets the fetched object's forward cache to the instance), so
+/// `user.profile(db)?.user.get(db)` runs no query. A parent link needs no
+/// priming: the child embeds its parent.
+fn with_owner<O: Record, T: Record>(
+    mut obj: T,
+    owner: &O,
+    field: &'static FieldMeta,
+    rel: &'static RelationMeta,
+) -> T {
+    if !rel.parent_link {
+        obj.__set_cached(field, Box::new(owner.clone()));
+    }
+    obj
 }
 
 pub(crate) fn reverse_query<T: Record>(

@@ -171,14 +171,19 @@ pub(crate) fn extend_parent<M: Model>(db: &Db, child: &mut M) -> Result<()> {
     })
 }
 
-/// Reverse assignment through a generated `set_<accessor>` (called by the
-/// derive).
+/// Reverse assignment (`place.restaurant = r; r.save()` in Django; the
+/// generated `place.set_restaurant(db, &mut r)`): points `value`'s key at
+/// `owner` and saves `value`, in one transaction.
+///
+/// - When another row already points at `owner` through a nullable key, it
+///   lets go first (its key becomes NULL), so the UNIQUE constraint does not
+///   trip. Through a required key it cannot: the database's UNIQUE error is
+///   returned, as Django's `save()` would raise it, and nothing is written.
+/// - When the relation is `value`'s primary key (a one-to-one primary key or
+///   a parent link), the key moves: saving updates the row of the new key if
+///   there is one, else inserts it (Django's `test_setter`); the row of the
+///   old key stays.
 #[doc(hidden)]
-/// Reverse assignment (`women.husband = h; h.save()`): points `value`'s key at
-/// `owner` and saves `value`. When another row already points at `owner`, it
-/// is moved away first (its key set to NULL when nullable, else deleted by the
-/// UNIQUE rule's owner), so the UNIQUE constraint never trips; all in one
-/// transaction.
 pub fn reverse_set<O: Model, T: Model>(
     db: &Db,
     owner: &O,
@@ -192,42 +197,27 @@ pub fn reverse_set<O: Model, T: Model>(
         op: "reverse assignment",
     })?;
     db.atomic(|db| {
-        // The current partner, if it is another row, must let go first. A
-        // parent link is the child's own key: the value takes over that row.
-        let current: Option<T> = if rel.parent_link {
+        // The current partner, if it is another row and its key can be NULL,
+        // lets go first. A key that is `value`'s primary key identifies the
+        // row itself: `value` takes it over.
+        let current: Option<T> = if rel.parent_link || field.primary_key || !field.null {
             None
         } else {
             reverse_query::<T>(db, field, rel, &key)?
         };
         if let Some(cur) = current {
             if cur.__pk() != value.__pk() || value.__pk().is_none() {
-                if field.null {
-                    db.before_write(T::__META)?;
-                    let (sql, params) = crate::sql::select::write(
-                        db.dialect,
+                db.before_write(T::__META)?;
+                let (sql, params) = crate::sql::select::write(
+                    db.dialect,
+                    T::__META,
+                    &crate::sql::model::set_null(
                         T::__META,
-                        &crate::sql::model::set_null(
-                            T::__META,
-                            field.column,
-                            cur.__pk().unwrap_or(Value::Null),
-                        ),
-                    )?;
-                    db.execute(&sql, &params)?;
-                } else {
-                    return Err(Error::Integrity {
-                        kind: crate::error::Constraint::Unique,
-                        table: T::__META.table.to_string(),
-                        columns: vec![field.column.to_string()],
-                        message: format!(
-                            "{} already has a {} ({} {:?}) whose {} cannot be NULL; delete it or point it elsewhere first",
-                            O::__META.name,
-                            T::__META.name,
-                            T::__META.name,
-                            cur.__pk(),
-                            field.name
-                        ),
-                    });
-                }
+                        field.column,
+                        cur.__pk().unwrap_or(Value::Null),
+                    ),
+                )?;
+                db.execute(&sql, &params)?;
             }
         }
         set_key(value, owner);
@@ -238,5 +228,52 @@ pub fn reverse_set<O: Model, T: Model>(
             db.cache.borrow_mut().put(rel, ck, Some(cached));
         }
         Ok(())
+    })
+}
+
+/// Reverse assignment of `None` (`user.profile = None; profile.save()` in
+/// Django; the generated `user.clear_profile(db)`): the related row's key
+/// becomes NULL and it is saved, in one transaction. Through a required key
+/// the save fails with the database's NOT NULL error and nothing changes,
+/// as in Django. Returns the unlinked object, `None` when nothing pointed at
+/// `owner` (Django then does nothing).
+///
+/// A relation that is the related model's primary key cannot be unset: that
+/// is an [`Error::InvalidValue`] naming the field, and nothing runs.
+#[doc(hidden)]
+pub fn reverse_clear<O: Model, T: Model>(
+    db: &Db,
+    owner: &O,
+    field: &'static FieldMeta,
+    clear_key: fn(&mut T),
+) -> Result<Option<T>> {
+    let rel = relation_of(O::__META, field)?;
+    if rel.parent_link || field.primary_key {
+        return Err(Error::InvalidValue {
+            model: T::__META.name,
+            field: field.name,
+            value: "None".into(),
+            reason: format!(
+                "{}.{} is the primary key of {}: the row cannot be unlinked from its {}, only deleted",
+                T::__META.name,
+                field.name,
+                T::__META.name,
+                O::__META.name
+            ),
+        });
+    }
+    let Some(key) = key_of(owner, rel.to_field) else {
+        return Ok(None);
+    };
+    db.atomic(|db| {
+        let Some(mut value) = reverse_query::<T>(db, field, rel, &key)? else {
+            return Ok(None);
+        };
+        clear_key(&mut value);
+        value.save(db)?;
+        if let Some(ck) = CacheKey::of(&key) {
+            db.cache.borrow_mut().put(rel, ck, None);
+        }
+        Ok(Some(value))
     })
 }
