@@ -149,8 +149,6 @@ pub trait DynModel: Any + Send + Sync {
     ) -> Result<()>;
     /// Converts into `Box<dyn Any>` for downcasting.
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send + Sync>;
-    /// A boxed clone, for the reverse-relation cache.
-    fn clone_any(&self) -> Box<dyn Any + Send + Sync>;
 }
 
 impl<M: Record> DynModel for M {
@@ -174,9 +172,6 @@ impl<M: Record> DynModel for M {
     }
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send + Sync> {
         self
-    }
-    fn clone_any(&self) -> Box<dyn Any + Send + Sync> {
-        Box::new(self.clone())
     }
 }
 

@@ -402,24 +402,13 @@ pub(crate) fn fill_child(
     plan: &LoadPlan,
 ) -> Result<()> {
     match plan.step {
-        Some(crate::query::Step::Forward { field, rel, .. }) => {
-            owner.fill_forward_dyn(db, field, row, plan)?;
-            // The target's reverse side now points back at `owner`, as
-            // Django's forward descriptor primes it: after
-            // `select_related("user")`, `stat.user.get(db)?.userstat(db)`
-            // runs no query. (A parent link's target is the child's own
-            // embedded parent: nothing to prime.)
-            if !rel.parent_link {
-                if let Some(key) = owner
-                    .field_value(field.name)
-                    .as_ref()
-                    .and_then(CacheKey::of)
-                {
-                    let me = owner.clone_any();
-                    db.cache.borrow_mut().put(rel, key, Some(me));
-                }
-            }
-            Ok(())
+        Some(crate::query::Step::Forward { field, .. }) => {
+            // The target's reverse side is not primed with `owner`: that
+            // would copy every loaded row into the handle's cache (twice the
+            // memory of a load, and no constant memory for streams). Going
+            // back is one query, or none with `select_related("user__userstat")`
+            // (README, "Where this differs from Django").
+            owner.fill_forward_dyn(db, field, row, plan)
         }
         Some(crate::query::Step::Reverse { rel, .. }) => {
             let key = match rel.rel.to_field {
