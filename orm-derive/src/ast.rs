@@ -47,7 +47,7 @@ impl Ctxt {
     }
 
     /// A parse error from syn (e.g. "expected string literal"), with our help.
-    fn syn_error(&mut self, e: syn::Error, help: &str) {
+    pub fn syn_error(&mut self, e: syn::Error, help: &str) {
         for e in e {
             self.error(e.span(), e, help);
         }

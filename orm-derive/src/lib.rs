@@ -11,6 +11,7 @@
 mod ast;
 mod check;
 mod expand;
+mod proxy;
 mod symbol;
 
 use proc_macro::TokenStream;
@@ -30,6 +31,14 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 /// Parse, check, expand; on any mistake, every error plus a stub impl.
 fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
     let mut cx = ast::Ctxt::default();
+    if proxy::is_proxy(input) {
+        let out = proxy::derive(&mut cx, input);
+        return match (cx.into_result(), out) {
+            (Ok(()), Some(out)) => out,
+            (Ok(()), None) => proc_macro2::TokenStream::new(),
+            (Err(errors), _) => errors.into_compile_error(),
+        };
+    }
     let model = ast::parse(&mut cx, input);
     if let Some(m) = &model {
         check::check(&mut cx, m);

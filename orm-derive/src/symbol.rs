@@ -18,6 +18,7 @@ pub const PARENT: Symbol = Symbol("parent");
 // `#[model(...)]`
 pub const APP: Symbol = Symbol("app");
 pub const TABLE: Symbol = Symbol("table");
+pub const PROXY: Symbol = Symbol("proxy");
 
 // `#[field(...)]` and `#[one_to_one(...)]`
 pub const PRIMARY_KEY: Symbol = Symbol("primary_key");

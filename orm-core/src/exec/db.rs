@@ -557,7 +557,7 @@ impl Db {
         if streaming.is_empty() {
             return Ok(());
         }
-        if let Some(m) = streaming.iter().find(|m| m.is(table)) {
+        if let Some(m) = streaming.iter().find(|m| m.same_concrete(table)) {
             return Err(Error::Usage(format!(
                 "cannot write to {} ({}) while a stream over it is open on this handle: \
                  collect the rows first (`all()`), or drop the stream before writing",

@@ -118,6 +118,10 @@ pub struct ModelMeta {
     pub pk: usize,
     /// For a multi-table child: the parent model. The parent link is `fields[pk]`.
     pub parent: Option<fn() -> &'static ModelMeta>,
+    /// For a proxy model (`#[model(proxy)] struct StaffUser(User)`): the
+    /// model whose table, fields and relations it shares (Django's
+    /// `_meta.concrete_model`); `None` for a concrete model.
+    pub proxy_for: Option<fn() -> &'static ModelMeta>,
 }
 
 /// A type with model metadata: implemented by `#[derive(Model)]`, the lowest
@@ -154,7 +158,30 @@ impl ModelMeta {
             fields,
             pk,
             parent,
+            proxy_for: None,
         }
+    }
+
+    /// Makes this the metadata of a proxy of `concrete` (set by the derive).
+    #[doc(hidden)]
+    pub const fn __proxy(mut self, concrete: fn() -> &'static ModelMeta) -> Self {
+        self.proxy_for = Some(concrete);
+        self
+    }
+
+    /// True for a proxy model: no table of its own.
+    pub fn is_proxy(&self) -> bool {
+        self.proxy_for.is_some()
+    }
+
+    /// The concrete model whose table this model reads: itself, or for a
+    /// proxy the model it proxies (Django's `_meta.concrete_model`).
+    pub fn concrete(&'static self) -> &'static ModelMeta {
+        let mut m = self;
+        while let Some(p) = m.proxy_for {
+            m = p();
+        }
+        m
     }
 
     /// `app_label.Name`, Django's `_meta.label`.
@@ -209,6 +236,12 @@ impl ModelMeta {
     /// True when both references name the same model.
     pub fn is(&self, other: &ModelMeta) -> bool {
         std::ptr::eq(self, other)
+    }
+
+    /// True when both read the same table: the same model, or proxies of
+    /// the same concrete model.
+    pub fn same_concrete(&'static self, other: &'static ModelMeta) -> bool {
+        self.concrete().is(other.concrete())
     }
 
     /// True when `other` is this model or one of its ancestors.

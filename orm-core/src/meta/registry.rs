@@ -63,8 +63,11 @@ pub struct Registry {
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
 
-fn key(m: &ModelMeta) -> usize {
-    m as *const ModelMeta as usize
+/// The registry's key of a model: its concrete model, so that a proxy and
+/// the model it proxies share their reverse relations (Django resolves
+/// relations to a proxy on the concrete model).
+fn key(m: &'static ModelMeta) -> usize {
+    m.concrete() as *const ModelMeta as usize
 }
 
 /// The registry of this program.
@@ -113,7 +116,7 @@ impl Registry {
     }
 
     /// The relations that point directly at `model` (not at its ancestors).
-    pub fn reverse_of(&self, model: &ModelMeta) -> &[ReverseRelation] {
+    pub fn reverse_of(&self, model: &'static ModelMeta) -> &[ReverseRelation] {
         self.reverse
             .get(&key(model))
             .map(Vec::as_slice)
@@ -155,7 +158,8 @@ impl Registry {
     fn run_checks(&self) -> Vec<String> {
         let mut errors = Vec::new();
         let mut tables: HashMap<&str, &ModelMeta> = HashMap::new();
-        for m in &self.models {
+        // A proxy shares its concrete model's table and relations: checked there.
+        for m in self.models.iter().filter(|m| !m.is_proxy()) {
             if let Some(other) = tables.insert(m.table, m) {
                 errors.push(format!(
                     "models.E028: db_table '{}' is used by multiple models: {}, {}.",
@@ -165,7 +169,7 @@ impl Registry {
                 ));
             }
         }
-        for m in &self.models {
+        for m in self.models.iter().filter(|m| !m.is_proxy()) {
             let rels = self.reverse_of(m);
             for (i, r) in rels.iter().enumerate() {
                 let field_label = format!("{}.{}", r.source.label(), r.field.name);

@@ -384,7 +384,7 @@ impl Target {
             Target::Column { path, depth, field } => {
                 // A column of an ancestor model works on a multi-table child:
                 // its depth grows by the distance between the two.
-                let Some(up) = root.chain().position(|m| m.is(path.root)) else {
+                let Some(up) = root.chain().position(|m| m.same_concrete(path.root)) else {
                     return Err(Error::Field {
                         message: format!(
                             "Lookup on {}.{} used in a query on {}",
@@ -740,7 +740,8 @@ impl<R: Metadata> Col<R> {
     }
 
     /// The same column, typed for a query on `C`, a multi-table child of `R`
-    /// (any depth): `Base::name().on::<Child>()` in `Child::objects().update(...)`.
+    /// (any depth) or a proxy of `R`: `Base::name().on::<Child>()` in
+    /// `Child::objects().update(...)`, `Person::name().on::<MyPerson>()`.
     /// Using it on a model that does not inherit `R` is an [`Error::Field`]
     /// when the query runs.
     pub fn on<C: Metadata>(self) -> Col<C> {
@@ -1024,7 +1025,7 @@ impl RelatedSpec {
                 }
                 // A relation of an ancestor used on a multi-table child: the
                 // first hop starts that many levels up.
-                let Some(up) = root.chain().position(|m| m.is(p.root)) else {
+                let Some(up) = root.chain().position(|m| m.same_concrete(p.root)) else {
                     return Err(Error::Field {
                         message: format!(
                             "{method}() on {} given a relation of {}",

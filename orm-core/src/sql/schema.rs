@@ -87,12 +87,15 @@ pub fn create_table(model: &'static ModelMeta) -> CreateTable {
 pub fn create_statements(models: &[&'static ModelMeta]) -> Vec<CreateTable> {
     let mut done: Vec<&'static ModelMeta> = Vec::new();
     let mut out = Vec::new();
-    let mut pending: Vec<&'static ModelMeta> = models.to_vec();
+    // A proxy has no table of its own.
+    let models: Vec<&'static ModelMeta> =
+        models.iter().copied().filter(|m| !m.is_proxy()).collect();
+    let mut pending = models.clone();
     while !pending.is_empty() {
         let before = pending.len();
         pending.retain(|m| {
             let ready = m.relations().all(|(_, r)| {
-                let t = (r.target)();
+                let t = (r.target)().concrete();
                 t.is(m) || done.iter().any(|d| d.is(t)) || !models.iter().any(|x| x.is(t))
             });
             if ready {
@@ -143,7 +146,7 @@ pub(crate) fn drift(
     models: &[&'static ModelMeta],
 ) -> rusqlite::Result<Vec<String>> {
     let mut out = Vec::new();
-    for m in models {
+    for m in models.iter().filter(|m| !m.is_proxy()) {
         let mut stmt = conn.prepare(&sql::sqlite::table_xinfo(m.table))?;
         let live: Vec<LiveColumn> = stmt
             .query_map([], |r| {

@@ -817,15 +817,15 @@ mod tests {
     #[test]
     fn reads_hit_by_column() {
         let mut r = Reads::default();
-        let m: &'static ModelMeta = Box::leak(Box::new(ModelMeta {
-            app_label: "t",
-            name: "T",
-            model_name: "t",
-            table: "t_t",
-            fields: &[],
-            pk: 0,
-            parent: None,
-        }));
+        let m: &'static ModelMeta = Box::leak(Box::new(ModelMeta::__new(
+            "t",
+            "T",
+            "t",
+            "t_t",
+            &[],
+            0,
+            None,
+        )));
         r.add(m, "a");
         assert!(r.hit(m, None));
         assert!(r.hit(m, Some("a")));
