@@ -15,6 +15,7 @@ pub use crate::ops::save::{reverse_clear, reverse_set};
 pub use crate::ops::validate::{check_text, ChoicesEntry};
 pub use crate::sql::select::LoadPlan;
 pub use inventory;
+pub use orm_derive::splice;
 
 use rusqlite::types::Value;
 

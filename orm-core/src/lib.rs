@@ -100,7 +100,7 @@ pub use exec::related::OneToOne;
 pub use exec::Stream;
 pub use meta::OnDelete;
 pub use ops::model::Model;
-pub use orm_derive::Model;
+pub use orm_derive::{extends, Model};
 pub use query::{Col, Order, QuerySet, Rel, Q};
 pub use rusqlite::types::Value;
 

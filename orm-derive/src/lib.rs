@@ -8,6 +8,7 @@
 //! token, with a `help:` showing the right form; a stub impl then keeps one
 //! mistake from setting off errors elsewhere.
 
+mod abstract_base;
 mod ast;
 mod check;
 mod expand;
@@ -28,11 +29,34 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
     derive(&input).into()
 }
 
+/// Copies the fields of an abstract base model into this model (Django's
+/// abstract inheritance): `#[orm_core::extends(Timestamped)]` above
+/// `#[derive(Model)]`. The base derives `Model` with `#[model(abstract)]`
+/// and must be in scope (`use` it like the type).
+#[proc_macro_attribute]
+pub fn extends(attr: TokenStream, item: TokenStream) -> TokenStream {
+    abstract_base::extends(attr.into(), item.into()).into()
+}
+
+/// The second half of [`extends`], called by the base's generated macro.
+#[doc(hidden)]
+#[proc_macro]
+pub fn splice(input: TokenStream) -> TokenStream {
+    abstract_base::splice(input.into()).into()
+}
+
 /// Parse, check, expand; on any mistake, every error plus a stub impl.
 fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
     let mut cx = ast::Ctxt::default();
-    if proxy::is_proxy(input) {
-        let out = proxy::derive(&mut cx, input);
+    let special = if proxy::is_proxy(input) {
+        Some(proxy::derive as fn(&mut ast::Ctxt, &DeriveInput) -> _)
+    } else if abstract_base::is_abstract(input) {
+        Some(abstract_base::derive as fn(&mut ast::Ctxt, &DeriveInput) -> _)
+    } else {
+        None
+    };
+    if let Some(special) = special {
+        let out = special(&mut cx, input);
         return match (cx.into_result(), out) {
             (Ok(()), Some(out)) => out,
             (Ok(()), None) => proc_macro2::TokenStream::new(),

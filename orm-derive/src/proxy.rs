@@ -16,10 +16,15 @@ const HELP: &str = "#[model(proxy, app = \"auth\")] pub struct StaffUser(pub Use
 
 /// True when the struct carries `#[model(proxy ...)]`.
 pub fn is_proxy(input: &DeriveInput) -> bool {
+    has_flag(input, PROXY)
+}
+
+/// True when one of the struct's `#[model(...)]` attributes holds `flag`.
+pub fn has_flag(input: &DeriveInput, flag: crate::symbol::Symbol) -> bool {
     input.attrs.iter().filter(|a| a.path() == MODEL).any(|a| {
         let mut found = false;
         let _ = a.parse_nested_meta(|meta| {
-            if meta.path == PROXY {
+            if meta.path == flag {
                 found = true;
             } else if meta.input.peek(syn::Token![=]) {
                 let _: syn::Expr = meta.value()?.parse()?;

@@ -19,6 +19,7 @@ pub const PARENT: Symbol = Symbol("parent");
 pub const APP: Symbol = Symbol("app");
 pub const TABLE: Symbol = Symbol("table");
 pub const PROXY: Symbol = Symbol("proxy");
+pub const ABSTRACT: Symbol = Symbol("abstract");
 
 // `#[field(...)]` and `#[one_to_one(...)]`
 pub const PRIMARY_KEY: Symbol = Symbol("primary_key");
