@@ -363,15 +363,12 @@ fn deferred_foreign_key_failure_names_table_column_and_key() {
 
 // ------------------------------------------ 2. a value that cannot be bound
 
-/// A value whose conversion fails, as `u64::MAX` does with rusqlite's
-/// `fallible_uint`.
+/// A value whose conversion fails, as `u64::MAX` does.
 struct Unbindable;
 
-impl rusqlite::ToSql for Unbindable {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Err(rusqlite::Error::ToSqlConversionFailure(
-            "out of range".into(),
-        ))
+impl orm_core::ToValue for Unbindable {
+    fn to_stored(&self) -> Result<orm_core::Stored<'_>, String> {
+        Err("out of range".into())
     }
 }
 

@@ -17,7 +17,9 @@ pub use crate::sql::select::LoadPlan;
 pub use inventory;
 pub use orm_derive::splice;
 
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
+
+pub use crate::meta::types::{ColumnType, FieldType, Stored, ToValue};
 
 use crate::error::{Error, Result};
 use crate::exec::db::Db;
@@ -29,12 +31,14 @@ impl RowReader<'_, '_> {
     /// Reads the next column into field `field` of `meta`, naming model and
     /// field on failure.
     #[inline]
-    pub fn read<T: SqlType>(&mut self, meta: &'static ModelMeta, field: usize) -> Result<T> {
+    pub fn read<T: FieldType>(&mut self, meta: &'static ModelMeta, field: usize) -> Result<T> {
         let i = self.idx;
         self.idx += 1;
-        self.row
-            .get::<_, T>(i)
-            .map_err(|e| field_error(meta, field, e))
+        let v = self
+            .row
+            .get_ref(i)
+            .map_err(|e| field_error(meta, field, e.to_string()))?;
+        T::from_stored(v).map_err(|reason| field_error(meta, field, stored_as(v, reason)))
     }
 
     /// Skips one column (an implicit parent pointer, read through the parent).
@@ -50,22 +54,23 @@ impl RowReader<'_, '_> {
     }
 }
 
-fn field_error(meta: &'static ModelMeta, field: usize, e: rusqlite::Error) -> Error {
+/// The reason with the stored value's type, as rusqlite words it.
+fn stored_as(v: ValueRef<'_>, reason: String) -> String {
+    let ty = v.data_type();
+    match v {
+        ValueRef::Null => reason,
+        _ if reason.ends_with("does not fit this field") => {
+            format!("stored value has SQLite type {ty}")
+        }
+        _ => format!("{reason} (stored as {ty})"),
+    }
+}
+
+#[cold]
+fn field_error(meta: &'static ModelMeta, field: usize, reason: String) -> Error {
     // Cannot panic: `field` is the index the derive emitted for a field of
     // this same `meta` (the generated `__from_row` passes `#i`).
     let f = &meta.fields[field];
-    let reason = match &e {
-        rusqlite::Error::InvalidColumnType(_, _, ty) => {
-            if *ty == rusqlite::types::Type::Null {
-                "NULL in a field that is not an Option".to_string()
-            } else {
-                format!("stored value has SQLite type {ty}")
-            }
-        }
-        rusqlite::Error::IntegralValueOutOfRange(_, v) => format!("integer {v} out of range"),
-        rusqlite::Error::FromSqlConversionFailure(_, ty, err) => format!("{err} (stored as {ty})"),
-        other => other.to_string(),
-    };
     Error::FieldValue {
         model: meta.name,
         field: f.name,
@@ -77,20 +82,8 @@ fn field_error(meta: &'static ModelMeta, field: usize, e: rusqlite::Error) -> Er
 
 /// [`FieldMeta::fits`] for a plain field of type `T`: the value must read
 /// back as a `T`, as loading the row would.
-pub fn fits<T: SqlType>(_: &'static FieldMeta, v: &Value) -> Result<(), String> {
-    use rusqlite::types::FromSqlError;
-    match T::column_result(v.into()) {
-        Ok(_) => Ok(()),
-        Err(FromSqlError::InvalidType) => Err(match v {
-            Value::Null => "NULL in a field that is not an Option".into(),
-            Value::Integer(_) => "an integer does not fit this field".into(),
-            Value::Real(_) => "a real number does not fit this field".into(),
-            Value::Text(_) => "text does not fit this field".into(),
-            Value::Blob(_) => "bytes do not fit this field".into(),
-        }),
-        Err(FromSqlError::OutOfRange(n)) => Err(format!("{n} is out of the field's range")),
-        Err(e) => Err(e.to_string()),
-    }
+pub fn fits<T: FieldType>(_: &'static FieldMeta, v: &Value) -> Result<(), String> {
+    T::from_stored(v.into()).map(|_| ())
 }
 
 /// [`FieldMeta::fits`] for a relation: the value must fit the column it
@@ -105,61 +98,38 @@ pub fn fits_relation(field: &'static FieldMeta, v: &Value) -> Result<(), String>
 }
 
 impl Binder<'_, '_> {
-    /// [`Binder::bind`] for a model field: only floating-point types need
-    /// the NaN check, so the others bind straight away.
+    /// Binds field `field` of `meta` (a model field's value) as the next
+    /// parameter.
     #[inline]
-    pub fn bind_field<T: SqlType>(
+    pub fn bind_field<T: FieldType>(
         &mut self,
         value: &T,
         meta: &'static ModelMeta,
         field: usize,
     ) -> Result<()> {
-        if T::REAL {
-            return self.bind(value, meta, field);
-        }
-        match self.stmt.raw_bind_parameter(self.next, value) {
-            Ok(()) => {
-                self.next += 1;
-                Ok(())
-            }
-            Err(rusqlite::Error::ToSqlConversionFailure(e)) => {
-                Err(bind_error(meta, field, e.to_string()))
-            }
-            Err(e) => Err(Error::from_sqlite(e)),
-        }
+        self.bind(value, meta, field)
     }
 
     /// Binds field `field` of `meta` as the next parameter. A value that
-    /// cannot be bound exactly (a `ToSql` that fails, a NaN that SQLite would
-    /// store as NULL) is an [`Error::InvalidValue`] naming the field; nothing
-    /// is bound.
+    /// cannot be stored exactly (an unsigned integer beyond `i64`, a NaN
+    /// SQLite would store as NULL, a user type refusing) is an
+    /// [`Error::InvalidValue`] naming the field; nothing is bound.
     #[inline]
-    pub fn bind<T: rusqlite::ToSql + ?Sized>(
+    pub fn bind<T: ToValue + ?Sized>(
         &mut self,
         value: &T,
         meta: &'static ModelMeta,
         field: usize,
     ) -> Result<()> {
-        let out = match value.to_sql() {
-            Ok(out) => out,
-            Err(e) => return Err(bind_error(meta, field, e.to_string())),
+        let stored = value
+            .to_stored()
+            .map_err(|reason| bind_error(meta, field, reason))?;
+        let r = match &stored {
+            Stored::Ref(r) => rusqlite::types::ToSqlOutput::Borrowed(*r),
+            Stored::Owned(v) => rusqlite::types::ToSqlOutput::Borrowed(v.into()),
         };
-        let nan = match &out {
-            rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Real(r)) => {
-                r.is_nan()
-            }
-            rusqlite::types::ToSqlOutput::Owned(Value::Real(r)) => r.is_nan(),
-            _ => false,
-        };
-        if nan {
-            return Err(bind_error(
-                meta,
-                field,
-                "NaN cannot be stored (SQLite would read it back as NULL)".into(),
-            ));
-        }
         self.stmt
-            .raw_bind_parameter(self.next, out)
+            .raw_bind_parameter(self.next, r)
             .map_err(Error::from_sqlite)?;
         self.next += 1;
         Ok(())
@@ -176,10 +146,12 @@ fn bind_error(meta: &'static ModelMeta, field: usize, reason: String) -> Error {
     }
 }
 
-/// A value as an owned [`Value`].
+/// A value as an owned [`Value`] (NULL when it cannot be stored: only
+/// `__value_of` and defaults call this, and a bad value is reported when it
+/// is bound).
 #[inline]
-pub fn value<T: rusqlite::ToSql + ?Sized>(v: &T) -> Value {
-    crate::query::to_value(v)
+pub fn value<T: ToValue + ?Sized>(v: &T) -> Value {
+    v.to_value().unwrap_or(Value::Null)
 }
 
 /// The runtime loader registered with [`LoaderEntry`].
@@ -240,56 +212,11 @@ impl<T: TextField> TextField for Option<T> {
     }
 }
 
-/// The SQL type of a Rust field type, as Django names it on SQLite.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be stored in a model field",
-    label = "unsupported field type",
-    note = "fields may be integers, f32/f64, bool, String, Vec<u8>, an Option of one of these, or OneToOne<T>"
-)]
-pub trait SqlType: rusqlite::types::FromSql + rusqlite::ToSql {
-    /// The column type (`integer`, `text`...).
-    const SQL_TYPE: &'static str;
-    /// True for `Option<T>`.
-    const NULLABLE: bool = false;
-    /// True for text types (`max_length` allowed).
-    const TEXT: bool = false;
-    /// True for floating-point types, whose NaN SQLite would store as NULL.
-    const REAL: bool = false;
-}
-
-macro_rules! sql_type {
-    ($($t:ty => $s:expr),* $(,)?) => {$(
-        impl SqlType for $t { const SQL_TYPE: &'static str = $s; }
-    )*};
-}
-sql_type!(i8 => "smallint", i16 => "smallint", i32 => "integer", i64 => "integer",
-    u8 => "smallint unsigned", u16 => "integer unsigned", u32 => "integer unsigned",
-    bool => "bool", Vec<u8> => "BLOB");
-
-impl SqlType for f32 {
-    const SQL_TYPE: &'static str = "real";
-    const REAL: bool = true;
-}
-
-impl SqlType for f64 {
-    const SQL_TYPE: &'static str = "real";
-    const REAL: bool = true;
-}
-
-impl SqlType for String {
-    const SQL_TYPE: &'static str = "text";
-    const TEXT: bool = true;
-}
-
-impl<T: SqlType> SqlType for Option<T> {
-    const SQL_TYPE: &'static str = T::SQL_TYPE;
-    const NULLABLE: bool = true;
-    const TEXT: bool = T::TEXT;
-    const REAL: bool = T::REAL;
-}
-
-impl<T: Model> SqlType for OneToOne<T> {
-    const SQL_TYPE: &'static str = "";
+impl<T: Model> FieldType for OneToOne<T> {
+    const COLUMN: ColumnType = ColumnType::Relation;
+    fn from_stored(v: ValueRef<'_>) -> std::result::Result<Self, String> {
+        OneToOne::__from_stored(v)
+    }
 }
 
 /// `varchar(n)` for text with a `max_length`, else the type's own.
@@ -306,10 +233,10 @@ pub const fn text_type(
 }
 
 /// A primary-key field's value, `None` when unset.
-pub fn pk_value<T: rusqlite::ToSql + ?Sized>(v: &T) -> Option<Value> {
-    match crate::query::to_value(v) {
-        Value::Null => None,
-        v => Some(v),
+pub fn pk_value<T: ToValue + ?Sized>(v: &T) -> Option<Value> {
+    match v.to_value() {
+        Ok(Value::Null) | Err(_) => None,
+        Ok(v) => Some(v),
     }
 }
 
@@ -319,9 +246,9 @@ pub trait PkSlot {
     fn set_pk(&mut self, pk: Option<Value>);
 }
 
-impl<T: rusqlite::types::FromSql> PkSlot for Option<T> {
+impl<T: FieldType> PkSlot for Option<T> {
     fn set_pk(&mut self, pk: Option<Value>) {
-        *self = pk.and_then(|v| T::column_result((&v).into()).ok());
+        *self = pk.and_then(|v| T::from_stored((&v).into()).ok());
     }
 }
 
@@ -338,7 +265,7 @@ macro_rules! pk_slot_plain {
     ($($t:ty),*) => {$(
         impl PkSlot for $t {
             fn set_pk(&mut self, pk: Option<Value>) {
-                if let Some(v) = pk.and_then(|v| <$t as rusqlite::types::FromSql>::column_result((&v).into()).ok()) {
+                if let Some(v) = pk.and_then(|v| <$t as FieldType>::from_stored((&v).into()).ok()) {
                     *self = v;
                 }
             }

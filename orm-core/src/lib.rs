@@ -98,11 +98,12 @@ pub use exec::prefetch::prefetch_related_objects;
 pub use exec::record::DynModel;
 pub use exec::related::OneToOne;
 pub use exec::Stream;
+pub use meta::types::{ColumnType, FieldType, Stored, ToValue};
 pub use meta::OnDelete;
 pub use ops::model::Model;
 pub use orm_derive::{extends, Model};
 pub use query::{Col, Order, QuerySet, Rel, Q};
-pub use rusqlite::types::Value;
+pub use rusqlite::types::{Value, ValueRef};
 
 /// Everything a model file needs: `use orm_core::prelude::*;`.
 pub mod prelude {

@@ -301,6 +301,16 @@ fn target_name(
     tidy(target)
 }
 
+/// The `T` of `Option<T>`.
+pub fn option_inner(ty: &Type) -> Option<&Type> {
+    generic_arg(ty, "Option")
+}
+
+/// The last path segment's name (`NaiveDate` for `chrono::NaiveDate`).
+pub fn last_ident(ty: &Type) -> Option<String> {
+    last_segment(ty).map(|s| s.ident.to_string())
+}
+
 fn is_ident(ty: &Type, name: &str) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == name && s.arguments.is_empty())
 }

@@ -315,7 +315,14 @@ fn related_query_name_valid(cx: &mut Ctxt, m: &Model, rel: &Relation) {
 /// warning; here it is a mistake).
 fn max_length_on_text(cx: &mut Ctxt, f: &Field) {
     if let Some((_, span)) = f.max_length {
-        if !f.is_text && matches!(f.kind, Kind::Plain) {
+        // A type of the user's (a newtype over text) is checked by its
+        // `FieldType::COLUMN` when the crate compiles; the built-in ones here.
+        const NOT_TEXT: &[&str] = &[
+            "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "bool", "Vec",
+        ];
+        let inner = crate::ast::option_inner(&f.ty).unwrap_or(&f.ty);
+        let builtin = crate::ast::last_ident(inner).is_some_and(|i| NOT_TEXT.contains(&i.as_str()));
+        if !f.is_text && builtin && matches!(f.kind, Kind::Plain) {
             cx.error(
                 span,
                 format!(

@@ -155,16 +155,16 @@ impl Expansion<'_> {
                         let vc = format!("varchar({n})");
                         quote_spanned! {ty.span()=>
                             ::orm_core::__private::text_type(#vc,
-                                <#ty as ::orm_core::__private::SqlType>::SQL_TYPE,
-                                <#ty as ::orm_core::__private::SqlType>::TEXT)
+                                <#ty as ::orm_core::FieldType>::COLUMN.sqlite(),
+                                <#ty as ::orm_core::FieldType>::COLUMN.is_text())
                         }
                     } else {
-                        quote_spanned!(ty.span()=> <#ty as ::orm_core::__private::SqlType>::SQL_TYPE)
+                        quote_spanned!(ty.span()=> <#ty as ::orm_core::FieldType>::COLUMN.sqlite())
                     };
                     let null = if f.auto.is_some() && pk {
                         quote!(false)
                     } else {
-                        quote_spanned!(ty.span()=> <#ty as ::orm_core::__private::SqlType>::NULLABLE)
+                        quote_spanned!(ty.span()=> <#ty as ::orm_core::FieldType>::NULLABLE)
                     };
                     let rel_db = if pk { f.auto.unwrap_or("") } else { "" };
                     let auto = f.auto.is_some() && pk;
@@ -197,8 +197,19 @@ impl Expansion<'_> {
                 }
                 _ => quote!(::orm_core::__private::fits_relation),
             };
+            if let (Some(_), Kind::Plain) = (f.max_length(), &f.kind) {
+                let msg = format!(
+                    "`max_length` applies to text fields, but the column type of `{}` is not text",
+                    f.ident
+                );
+                helpers.push(quote_spanned! {ty.span()=>
+                    const _: () = ::core::assert!(<#ty as ::orm_core::FieldType>::COLUMN.is_text(), #msg);
+                });
+            }
             let with_relation = match &f.kind {
-                Kind::Plain => quote!(),
+                Kind::Plain => {
+                    quote_spanned!(ty.span()=> .__ty(<#ty as ::orm_core::FieldType>::COLUMN))
+                }
                 _ => quote!(.__relation(#relation)),
             };
             field_metas.push(quote! {

@@ -6,12 +6,12 @@ use std::any::Any;
 use std::fmt;
 use std::sync::OnceLock;
 
-use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, Value, ValueRef};
-use rusqlite::ToSql;
+use rusqlite::types::{Value, ValueRef};
 
 use crate::error::{Error, Result};
 use crate::exec::db::{CacheKey, CachedRelated, Db};
 use crate::exec::record::{key_of, Record, RowReader};
+use crate::meta::types::{Stored, ToValue};
 use crate::meta::{FieldMeta, ModelMeta, RelationMeta};
 use crate::sql::select::LoadPlan;
 
@@ -187,7 +187,7 @@ impl<T: Record> OneToOne<T> {
     ///
     /// A key that cannot be converted (a `u64` beyond `i64::MAX`, say) makes
     /// the next save or [`OneToOne::get`] fail with [`Error::InvalidValue`].
-    pub fn from_key(key: impl ToSql) -> Self {
+    pub fn from_key(key: impl ToValue) -> Self {
         let mut rel = Self::default();
         rel.set_key(key);
         rel
@@ -232,7 +232,7 @@ impl<T: Record> OneToOne<T> {
     }
 
     /// Points at another key; a cached object for a different key is dropped.
-    pub fn set_key(&mut self, key: impl ToSql) {
+    pub fn set_key(&mut self, key: impl ToValue) {
         let key = match crate::query::try_value(&key) {
             Ok(v) => Key::of(Some(v)),
             Err(reason) => Key::Invalid(Box::new(reason)),
@@ -490,40 +490,37 @@ impl<T: Record> fmt::Debug for OneToOne<T> {
     }
 }
 
-impl<T: Record> ToSql for OneToOne<T> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+impl<T: Record> ToValue for OneToOne<T> {
+    fn to_stored(&self) -> std::result::Result<Stored<'_>, String> {
         if let Key::Invalid(reason) = &self.key {
-            return Err(rusqlite::Error::ToSqlConversionFailure(
-                reason.to_string().into(),
-            ));
+            return Err(reason.to_string());
         }
         if self.guessed && self.key.is_set() && Self::some_relation_uses_to_field() {
             // As a filter value (`Q::kw("target", OneToOne::to(&t))`) the
             // primary key may be the wrong field: refuse rather than match
             // nothing.
-            return Err(rusqlite::Error::ToSqlConversionFailure(
-                format!(
-                    "a relation to {} refers to a field other than its primary key, \
-                     so OneToOne::to(&obj) cannot tell which key to compare: \
-                     use Rel::is(&obj) (e.g. Model::relation().is(&obj)) or \
-                     OneToOne::from_key(<the referenced value>)",
-                    T::__META.name
-                )
-                .into(),
+            return Err(format!(
+                "a relation to {} refers to a field other than its primary key, \
+                 so OneToOne::to(&obj) cannot tell which key to compare: \
+                 use Rel::is(&obj) (e.g. Model::relation().is(&obj)) or \
+                 OneToOne::from_key(<the referenced value>)",
+                T::__META.name
             ));
         }
         Ok(match &self.key {
-            Key::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
-            Key::Other(v) => ToSqlOutput::Borrowed((&**v).into()),
-            _ => ToSqlOutput::Owned(Value::Null),
+            Key::Int(i) => Stored::Ref(ValueRef::Integer(*i)),
+            Key::Other(v) => Stored::Ref((&**v).into()),
+            _ => Stored::Ref(ValueRef::Null),
         })
     }
 }
 
-impl<T: Record> FromSql for OneToOne<T> {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+impl<T: Record> OneToOne<T> {
+    /// Reads a relation's key from a row (the derive's `FieldType` impl).
+    #[doc(hidden)]
+    pub fn __from_stored(value: ValueRef<'_>) -> std::result::Result<Self, String> {
         match value {
-            ValueRef::Null => Err(rusqlite::types::FromSqlError::InvalidType),
+            ValueRef::Null => Err("NULL in a relation that is not an Option".into()),
             v => Ok(OneToOne {
                 to_field: None,
                 guessed: false,

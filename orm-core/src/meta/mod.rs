@@ -4,6 +4,7 @@
 //! address of that static, so comparisons are pointer comparisons.
 
 pub mod registry;
+pub mod types;
 
 use rusqlite::types::Value;
 
@@ -78,6 +79,8 @@ pub struct FieldMeta {
     /// The column type as Django emits it for SQLite (`integer`, `varchar(150)`, `text`...).
     /// For a relation it is empty: the type of the referenced column is used.
     pub sql_type: &'static str,
+    /// The logical type, which each dialect maps to its DDL.
+    pub ty: types::ColumnType,
     /// NULL allowed (the Rust type is an `Option`).
     pub null: bool,
     /// This column is the table's primary key.
@@ -312,6 +315,7 @@ impl FieldMeta {
             name,
             column,
             sql_type,
+            ty: types::ColumnType::Relation,
             null: false,
             primary_key: false,
             auto: false,
@@ -328,6 +332,12 @@ impl FieldMeta {
     /// database assigns may not fit it.
     pub fn is_narrow_auto_key(&self) -> bool {
         self.auto && self.rel_db_type != "bigint"
+    }
+
+    #[doc(hidden)]
+    pub const fn __ty(mut self, ty: types::ColumnType) -> Self {
+        self.ty = ty;
+        self
     }
 
     #[doc(hidden)]

@@ -121,7 +121,7 @@ pub trait Model: Record {
     /// # Errors
     ///
     /// [`Error::DoesNotExist`] when there is none.
-    fn get(db: &Db, pk: impl rusqlite::ToSql) -> Result<Self> {
+    fn get(db: &Db, pk: impl crate::meta::types::ToValue) -> Result<Self> {
         let pk = crate::query::try_value(&pk).map_err(|reason| Error::InvalidValue {
             model: Self::META.name,
             field: Self::META.pk_field().name,

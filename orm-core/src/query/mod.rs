@@ -7,41 +7,24 @@ pub(crate) mod resolve;
 use std::marker::PhantomData;
 use std::ops::{BitAnd, BitOr, Not};
 
-use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-use rusqlite::ToSql;
+use rusqlite::types::{Value, ValueRef};
+
+use crate::meta::types::ToValue;
 
 use crate::error::{Error, Result};
 use crate::meta::registry::{registry, ReverseRelation};
 use crate::meta::Metadata;
 use crate::meta::{FieldMeta, ModelMeta, RelationMeta};
 
-/// Converts a model field's value into an owned [`Value`]. Field types are
-/// the ones [`crate::__private::SqlType`] admits, whose conversion cannot
-/// fail; anything else goes through [`try_value`].
-pub(crate) fn to_value<T: ToSql + ?Sized>(v: &T) -> Value {
-    try_value(v).unwrap_or(Value::Null)
-}
-
-/// Converts anything rusqlite can bind into an owned [`Value`]; a value whose
-/// `ToSql` fails (an unsigned integer beyond `i64`, a NaN, a user type
-/// refusing) is an error message, never NULL.
-pub(crate) fn try_value<T: ToSql + ?Sized>(v: &T) -> std::result::Result<Value, String> {
-    match v.to_sql() {
-        Ok(ToSqlOutput::Borrowed(r)) => Ok(value_of_ref(r)),
-        Ok(ToSqlOutput::Owned(v)) => Ok(v),
-        Ok(_) => Err("a value SQLite cannot bind (zeroblob or array)".into()),
-        Err(e) => Err(e.to_string()),
-    }
-    .and_then(|v| match v {
-        Value::Real(r) if r.is_nan() => {
-            Err("NaN cannot be stored (SQLite reads it as NULL)".into())
-        }
-        v => Ok(v),
-    })
+/// Converts a value into an owned [`Value`]; a value that cannot be stored
+/// exactly (an unsigned integer beyond `i64`, a NaN, a user type refusing)
+/// is an error message, never NULL.
+pub(crate) fn try_value<T: ToValue + ?Sized>(v: &T) -> std::result::Result<Value, String> {
+    v.to_value()
 }
 
 /// The right-hand side of a lookup from one value.
-fn rhs_of<T: ToSql + ?Sized>(v: &T) -> Rhs {
+fn rhs_of<T: ToValue + ?Sized>(v: &T) -> Rhs {
     match try_value(v) {
         Ok(v) => Rhs::Value(v),
         Err(reason) => Rhs::Invalid {
@@ -52,7 +35,7 @@ fn rhs_of<T: ToSql + ?Sized>(v: &T) -> Rhs {
 }
 
 /// The right-hand side of a lookup from a list of values.
-fn rhs_list<T: ToSql>(values: impl IntoIterator<Item = T>) -> Rhs {
+fn rhs_list<T: ToValue>(values: impl IntoIterator<Item = T>) -> Rhs {
     let mut list = Vec::new();
     for (i, v) in values.into_iter().enumerate() {
         match try_value(&v) {
@@ -98,16 +81,7 @@ pub(crate) fn check_depth(q: &Q) -> Result<()> {
 
 /// An owned copy of a borrowed SQLite value (invalid UTF-8 text kept as a blob).
 pub(crate) fn value_of_ref(r: ValueRef<'_>) -> Value {
-    match r {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => Value::Integer(i),
-        ValueRef::Real(f) => Value::Real(f),
-        ValueRef::Text(t) => match std::str::from_utf8(t) {
-            Ok(s) => Value::Text(s.to_owned()),
-            Err(_) => Value::Blob(t.to_vec()),
-        },
-        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-    }
+    crate::meta::types::owned(r)
 }
 
 /// One hop of a [`Path`]. Built by the crate only (lookups, typed
@@ -584,7 +558,7 @@ impl Q {
     /// Django's keyword form: `Q::kw("profile__bio__icontains", "x")`. The last
     /// part may name a lookup (`exact` when omitted); `isnull` takes a bool,
     /// `in` and `range` take a `Vec`.
-    pub fn kw(lookup: &str, value: impl ToSql) -> Q {
+    pub fn kw(lookup: &str, value: impl ToValue) -> Q {
         let (path, op) = match lookup.rsplit_once("__") {
             Some((p, s)) => match Op::from_suffix(s) {
                 Some(op) => (p, op),
@@ -627,7 +601,7 @@ impl Q {
     }
 
     /// `kw` for `in` and `range`, with a list of values.
-    pub fn kw_list<T: ToSql>(lookup: &str, values: impl IntoIterator<Item = T>) -> Q {
+    pub fn kw_list<T: ToValue>(lookup: &str, values: impl IntoIterator<Item = T>) -> Q {
         let (path, op) = match lookup.rsplit_once("__") {
             Some((p, "range")) => (p, Op::Range),
             Some((p, "in")) => (p, Op::In),
@@ -764,41 +738,41 @@ impl<R: Metadata> Col<R> {
         })
     }
 
-    fn one(self, op: Op, v: impl ToSql) -> Q {
+    fn one(self, op: Op, v: impl ToValue) -> Q {
         let rhs = rhs_of(&v);
         self.leaf(op, rhs)
     }
 
     /// `= value` (`IS NULL` for a NULL value).
-    pub fn eq(self, v: impl ToSql) -> Q {
+    pub fn eq(self, v: impl ToValue) -> Q {
         self.one(Op::Exact, v)
     }
     /// Case-insensitive equality (ASCII).
-    pub fn iexact(self, v: impl ToSql) -> Q {
+    pub fn iexact(self, v: impl ToValue) -> Q {
         self.one(Op::IExact, v)
     }
     /// `!= value`: `NOT (col = value)`, as Django's `exclude`.
-    pub fn ne(self, v: impl ToSql) -> Q {
+    pub fn ne(self, v: impl ToValue) -> Q {
         !self.eq(v)
     }
     /// `< value`
-    pub fn lt(self, v: impl ToSql) -> Q {
+    pub fn lt(self, v: impl ToValue) -> Q {
         self.one(Op::Lt, v)
     }
     /// `<= value`
-    pub fn lte(self, v: impl ToSql) -> Q {
+    pub fn lte(self, v: impl ToValue) -> Q {
         self.one(Op::Lte, v)
     }
     /// `> value`
-    pub fn gt(self, v: impl ToSql) -> Q {
+    pub fn gt(self, v: impl ToValue) -> Q {
         self.one(Op::Gt, v)
     }
     /// `>= value`
-    pub fn gte(self, v: impl ToSql) -> Q {
+    pub fn gte(self, v: impl ToValue) -> Q {
         self.one(Op::Gte, v)
     }
     /// `IN (values...)`; an empty list matches nothing.
-    pub fn is_in<T: ToSql>(self, values: impl IntoIterator<Item = T>) -> Q {
+    pub fn is_in<T: ToValue>(self, values: impl IntoIterator<Item = T>) -> Q {
         let rhs = rhs_list(values);
         self.leaf(Op::In, rhs)
     }
@@ -836,7 +810,7 @@ impl<R: Metadata> Col<R> {
         self.leaf(Op::IsNull, Rhs::Value(Value::Integer(yes as i64)))
     }
     /// `BETWEEN low AND high`.
-    pub fn range(self, low: impl ToSql, high: impl ToSql) -> Q {
+    pub fn range(self, low: impl ToValue, high: impl ToValue) -> Q {
         let rhs = match (try_value(&low), try_value(&high)) {
             (Ok(a), Ok(b)) => Rhs::List(vec![a, b]),
             (Err(reason), _) => Rhs::Invalid {
@@ -987,7 +961,7 @@ impl<R: Metadata, T: Metadata> Rel<R, T> {
     }
 
     /// Rows related to the object with this key.
-    pub fn eq(self, v: impl ToSql) -> Q {
+    pub fn eq(self, v: impl ToValue) -> Q {
         self.key().eq(v)
     }
 }
