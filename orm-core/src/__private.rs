@@ -38,7 +38,10 @@ impl RowReader<'_, '_> {
             .row
             .get_ref(i)
             .map_err(|e| field_error(meta, field, e.to_string()))?;
-        T::from_stored(v).map_err(|reason| field_error(meta, field, stored_as(v, reason)))
+        // Cannot panic: `field` is the index the derive emitted for a field
+        // of this same `meta`.
+        T::from_stored_field(v, &meta.fields[field])
+            .map_err(|reason| field_error(meta, field, stored_as(v, reason)))
     }
 
     /// Skips one column (an implicit parent pointer, read through the parent).
@@ -82,8 +85,8 @@ fn field_error(meta: &'static ModelMeta, field: usize, reason: String) -> Error 
 
 /// [`FieldMeta::fits`] for a plain field of type `T`: the value must read
 /// back as a `T`, as loading the row would.
-pub fn fits<T: FieldType>(_: &'static FieldMeta, v: &Value) -> Result<(), String> {
-    T::from_stored(v.into()).map(|_| ())
+pub fn fits<T: FieldType>(f: &'static FieldMeta, v: &Value) -> Result<(), String> {
+    T::from_stored_field(v.into(), f)?.check_field(f)
 }
 
 /// [`FieldMeta::fits`] for a relation: the value must fit the column it
@@ -107,6 +110,11 @@ impl Binder<'_, '_> {
         meta: &'static ModelMeta,
         field: usize,
     ) -> Result<()> {
+        if let Some(f) = meta.fields.get(field) {
+            value
+                .check_field(f)
+                .map_err(|reason| bind_error(meta, field, reason))?;
+        }
         self.bind(value, meta, field)
     }
 
@@ -217,6 +225,9 @@ impl<T: Model> FieldType for OneToOne<T> {
     fn from_stored(v: ValueRef<'_>) -> std::result::Result<Self, String> {
         OneToOne::__from_stored(v)
     }
+    fn __set_pk(&mut self, pk: Option<Value>) {
+        self.set_key(pk.unwrap_or(Value::Null));
+    }
 }
 
 /// `varchar(n)` for text with a `max_length`, else the type's own.
@@ -246,33 +257,11 @@ pub trait PkSlot {
     fn set_pk(&mut self, pk: Option<Value>);
 }
 
-impl<T: FieldType> PkSlot for Option<T> {
+impl<T: FieldType> PkSlot for T {
     fn set_pk(&mut self, pk: Option<Value>) {
-        *self = pk.and_then(|v| T::from_stored((&v).into()).ok());
+        FieldType::__set_pk(self, pk);
     }
 }
-
-impl<T: Model> PkSlot for OneToOne<T> {
-    fn set_pk(&mut self, pk: Option<Value>) {
-        match pk {
-            Some(v) => self.set_key(v),
-            None => self.set_key(Value::Null),
-        }
-    }
-}
-
-macro_rules! pk_slot_plain {
-    ($($t:ty),*) => {$(
-        impl PkSlot for $t {
-            fn set_pk(&mut self, pk: Option<Value>) {
-                if let Some(v) = pk.and_then(|v| <$t as FieldType>::from_stored((&v).into()).ok()) {
-                    *self = v;
-                }
-            }
-        }
-    )*};
-}
-pk_slot_plain!(i64, i32, String, Vec<u8>);
 
 /// A relation field that can take a prefetched object into its cache.
 pub trait CacheSlot {
@@ -316,5 +305,91 @@ impl<T: Model> ToField for OneToOne<T> {
 impl<T: Model> ToField for Option<OneToOne<T>> {
     fn with_to_field(self, to_field: &'static &'static str) -> Self {
         self.map(|r| r.__with_to_field(Some(to_field)))
+    }
+}
+
+/// `full_clean`'s check of a value against its field's options (a
+/// decimal's `max_digits` and `decimal_places`).
+pub fn check_field<T: FieldType>(
+    errors: &mut Vec<(String, String)>,
+    name: &'static str,
+    value: &T,
+    field: &'static FieldMeta,
+) {
+    if let Err(message) = value.check_field(field) {
+        errors.push((name.to_string(), message));
+    }
+}
+
+/// A field type `auto_now` / `auto_now_add` can set: the date and time
+/// types of the `chrono` and `time` features.
+#[diagnostic::on_unimplemented(
+    message = "`auto_now` and `auto_now_add` need a date or time field, not `{Self}`",
+    label = "not a date or time type",
+    note = "use chrono's NaiveDate, NaiveDateTime, DateTime<Utc> or NaiveTime, or time's Date, PrimitiveDateTime, OffsetDateTime or Time (features `chrono`, `time`)"
+)]
+pub trait AutoNow {
+    /// Sets the value to the current date or time (UTC).
+    fn set_now(&mut self);
+}
+
+impl<T: AutoNow + Default> AutoNow for Option<T> {
+    fn set_now(&mut self) {
+        let mut v = T::default();
+        v.set_now();
+        *self = Some(v);
+    }
+}
+
+#[cfg(feature = "chrono")]
+mod chrono_now {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+
+    impl super::AutoNow for DateTime<Utc> {
+        fn set_now(&mut self) {
+            *self = Utc::now();
+        }
+    }
+    impl super::AutoNow for NaiveDateTime {
+        fn set_now(&mut self) {
+            *self = Utc::now().naive_utc();
+        }
+    }
+    impl super::AutoNow for NaiveDate {
+        fn set_now(&mut self) {
+            *self = Utc::now().date_naive();
+        }
+    }
+    impl super::AutoNow for NaiveTime {
+        fn set_now(&mut self) {
+            *self = Utc::now().time();
+        }
+    }
+}
+
+#[cfg(feature = "time")]
+mod time_now {
+    use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
+
+    impl super::AutoNow for OffsetDateTime {
+        fn set_now(&mut self) {
+            *self = OffsetDateTime::now_utc();
+        }
+    }
+    impl super::AutoNow for PrimitiveDateTime {
+        fn set_now(&mut self) {
+            let now = OffsetDateTime::now_utc();
+            *self = PrimitiveDateTime::new(now.date(), now.time());
+        }
+    }
+    impl super::AutoNow for Date {
+        fn set_now(&mut self) {
+            *self = OffsetDateTime::now_utc().date();
+        }
+    }
+    impl super::AutoNow for Time {
+        fn set_now(&mut self) {
+            *self = OffsetDateTime::now_utc().time();
+        }
     }
 }

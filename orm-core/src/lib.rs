@@ -98,6 +98,8 @@ pub use exec::prefetch::prefetch_related_objects;
 pub use exec::record::DynModel;
 pub use exec::related::OneToOne;
 pub use exec::Stream;
+#[cfg(feature = "json")]
+pub use meta::types::Json;
 pub use meta::types::{ColumnType, FieldType, Stored, ToValue};
 pub use meta::OnDelete;
 pub use ops::model::Model;

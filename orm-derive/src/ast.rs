@@ -170,6 +170,12 @@ pub struct Field {
     pub max_length: Option<(usize, Span)>,
     pub db_column: Option<LitStr>,
     pub db_type: Option<LitStr>,
+    /// A decimal's `max_digits` and `decimal_places`.
+    pub max_digits: Option<(u32, Span)>,
+    pub decimal_places: Option<(u32, Span)>,
+    /// Django's `auto_now` (set on every save) and `auto_now_add` (on insert).
+    pub auto_now: bool,
+    pub auto_now_add: bool,
     /// `Option<...>` at the top level.
     pub is_option: bool,
     /// `String` or `Option<String>`, syntactically.
@@ -307,8 +313,20 @@ pub fn option_inner(ty: &Type) -> Option<&Type> {
 }
 
 /// The last path segment's name (`NaiveDate` for `chrono::NaiveDate`).
-pub fn last_ident(ty: &Type) -> Option<String> {
+fn last_ident(ty: &Type) -> Option<String> {
     last_segment(ty).map(|s| s.ident.to_string())
+}
+
+/// A built-in field type the derive knows by name (through an `Option`):
+/// integers, floats, `bool`, `Vec<u8>`, and `String` when `text` is true.
+/// Any other type is checked through its `FieldType` impl when the crate
+/// compiles (it may be text, a decimal...).
+pub fn is_builtin_scalar(ty: &Type, text: bool) -> bool {
+    const SCALARS: &[&str] = &[
+        "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "bool", "Vec",
+    ];
+    let inner = option_inner(ty).unwrap_or(ty);
+    last_ident(inner).is_some_and(|i| SCALARS.contains(&i.as_str()) || (text && i == "String"))
 }
 
 fn is_ident(ty: &Type, name: &str) -> bool {
@@ -406,7 +424,7 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
 const MODEL_HELP: &str = "#[model(app = \"auth\", table = \"auth_user\")]";
 const MODEL_OPTIONS: &[&str] = &["app", "table"];
 
-const FIELD_HELP: &str = "#[field(primary_key, unique, blank, max_length = 150, default = <expr>, db_column = \"name\", db_type = \"date\")]";
+const FIELD_HELP: &str = "#[field(primary_key, unique, blank, max_length = 150, default = <expr>, db_column = \"name\", db_type = \"date\", max_digits = 10, decimal_places = 2, auto_now, auto_now_add)]";
 const FIELD_OPTIONS: &[&str] = &[
     "primary_key",
     "unique",
@@ -415,6 +433,10 @@ const FIELD_OPTIONS: &[&str] = &[
     "default",
     "db_column",
     "db_type",
+    "max_digits",
+    "decimal_places",
+    "auto_now",
+    "auto_now_add",
 ];
 
 const O2O_HELP: &str = "#[one_to_one(on_delete = \"cascade\", related_name = \"profile\", related_query_name = \"...\", to_field = \"...\", primary_key, parent_link, db_constraint = false, db_column = \"...\", default = <expr>, limit_choices_to(is_staff = true))]";
@@ -535,6 +557,10 @@ fn parse_field(cx: &mut Ctxt, f: &syn::Field, model: &Ident) -> Option<Field> {
         blank: false,
         default: None,
         max_length: None,
+        max_digits: None,
+        decimal_places: None,
+        auto_now: false,
+        auto_now_add: false,
         db_column: None,
         db_type: None,
         is_option: option_inner.is_some(),
@@ -610,6 +636,22 @@ fn field_attr(cx: &mut Ctxt, field: &mut Field, attr: &Attribute) {
                     "#[field(max_length = 150)]",
                 ),
             }
+        } else if p == MAX_DIGITS || p == DECIMAL_PLACES {
+            let lit: syn::LitInt = meta.value()?.parse()?;
+            let n = lit.base10_parse::<u32>().ok().filter(|n| *n <= 38);
+            match (n, p == MAX_DIGITS) {
+                (Some(n), true) if n > 0 => field.max_digits = Some((n, p.span())),
+                (Some(n), false) => field.decimal_places = Some((n, p.span())),
+                _ => cx.error(
+                    lit.span(),
+                    "`max_digits` must be an integer from 1 to 38 and `decimal_places` from 0 to 38",
+                    "#[field(max_digits = 10, decimal_places = 2)]",
+                ),
+            }
+        } else if p == AUTO_NOW {
+            field.auto_now = true;
+        } else if p == AUTO_NOW_ADD {
+            field.auto_now_add = true;
         } else if p == DB_COLUMN {
             field.db_column = Some(lit_str(&meta)?);
         } else if p == DB_TYPE {

@@ -19,6 +19,8 @@ pub fn check(cx: &mut Ctxt, m: &Model) {
             related_query_name_valid(cx, m, rel);
         }
         max_length_on_text(cx, f);
+        decimal_options(cx, f);
+        auto_now_options(cx, f);
     }
     reverse_name_clash(cx, m);
 }
@@ -317,11 +319,7 @@ fn max_length_on_text(cx: &mut Ctxt, f: &Field) {
     if let Some((_, span)) = f.max_length {
         // A type of the user's (a newtype over text) is checked by its
         // `FieldType::COLUMN` when the crate compiles; the built-in ones here.
-        const NOT_TEXT: &[&str] = &[
-            "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "bool", "Vec",
-        ];
-        let inner = crate::ast::option_inner(&f.ty).unwrap_or(&f.ty);
-        let builtin = crate::ast::last_ident(inner).is_some_and(|i| NOT_TEXT.contains(&i.as_str()));
+        let builtin = crate::ast::is_builtin_scalar(&f.ty, false);
         if !f.is_text && builtin && matches!(f.kind, Kind::Plain) {
             cx.error(
                 span,
@@ -333,6 +331,44 @@ fn max_length_on_text(cx: &mut Ctxt, f: &Field) {
                 "remove `max_length`, or make the field a `String` (or `Option<String>`)",
             );
         }
+    }
+}
+
+/// fields.E130/E132/E134: `max_digits` and `decimal_places` come together,
+/// and the places fit in the digits. (A `Decimal` field without them is
+/// refused by the type's `FieldType::COLUMN` when the crate compiles.)
+fn decimal_options(cx: &mut Ctxt, f: &Field) {
+    const HELP: &str = "#[field(max_digits = 10, decimal_places = 2)]";
+    match (f.max_digits, f.decimal_places) {
+        (Some((d, _)), Some((p, span))) if p > d => cx.error(
+            span,
+            format!("'max_digits' ({d}) must be greater or equal to 'decimal_places' ({p})"),
+            HELP,
+        ),
+        (Some((_, span)), None) => cx.error(
+            span,
+            "DecimalFields must define a 'decimal_places' attribute",
+            HELP,
+        ),
+        (None, Some((_, span))) => cx.error(
+            span,
+            "DecimalFields must define a 'max_digits' attribute",
+            HELP,
+        ),
+        _ => {}
+    }
+}
+
+/// fields.E160: `auto_now`, `auto_now_add` and `default` exclude each other.
+fn auto_now_options(cx: &mut Ctxt, f: &Field) {
+    let n =
+        usize::from(f.auto_now) + usize::from(f.auto_now_add) + usize::from(f.default.is_some());
+    if n > 1 {
+        cx.error(
+            f.ident.span(),
+            "The options auto_now, auto_now_add, and default are mutually exclusive. Only one of these options may be present.",
+            "keep one of them",
+        );
     }
 }
 

@@ -197,6 +197,22 @@ impl Expansion<'_> {
                 }
                 _ => quote!(::orm_core::__private::fits_relation),
             };
+            let decimal = match (f.max_digits, f.decimal_places) {
+                (Some((d, _)), Some((p, _))) => quote!(.__decimal(#d, #p)),
+                _ => quote!(),
+            };
+            // Only a type the derive does not know by name can be a decimal.
+            let known = crate::ast::is_builtin_scalar(&f.ty, true);
+            if let (Kind::Plain, false, None) = (&f.kind, known, f.max_digits) {
+                let has = false;
+                let msg = format!("`{}` is a DecimalField: give it `#[field(max_digits = .., decimal_places = ..)]`", f.ident);
+                helpers.push(quote_spanned! {ty.span()=>
+                    const _: () = ::core::assert!(
+                        #has || !::core::matches!(<#ty as ::orm_core::FieldType>::COLUMN, ::orm_core::ColumnType::Decimal),
+                        #msg
+                    );
+                });
+            }
             if let (Some(_), Kind::Plain) = (f.max_length(), &f.kind) {
                 let msg = format!(
                     "`max_length` applies to text fields, but the column type of `{}` is not text",
@@ -219,6 +235,7 @@ impl Expansion<'_> {
                     .__unique(#unique)
                     .__max_length(#max_length)
                     .__default(#default)
+                    #decimal
                     #with_relation
             });
         }
@@ -315,11 +332,25 @@ impl Expansion<'_> {
         let mut sets = Vec::new();
         let mut cleans = Vec::new();
         let mut field_idents = Vec::new();
+        let mut pre_saves = Vec::new();
+        if let Some((_, f, rel)) = self.parent {
+            let (t, fi) = (&rel.target, &f.ident);
+            pre_saves.push(
+                quote!(<#t as ::orm_core::__private::Record>::__pre_save(&mut self.#fi, adding);),
+            );
+        }
         for (i, (f, c)) in m.fields.iter().zip(cols.iter()).enumerate() {
             let fi = &f.ident;
             let ty = &f.ty;
             let cname = &c.name;
             field_idents.push(fi.clone());
+            let mut at_ty = fi.clone();
+            at_ty.set_span(ty.span());
+            if f.auto_now {
+                pre_saves.push(quote_spanned!(ty.span()=> ::orm_core::__private::AutoNow::set_now(&mut self.#at_ty);));
+            } else if f.auto_now_add {
+                pre_saves.push(quote_spanned!(ty.span()=> if adding { ::orm_core::__private::AutoNow::set_now(&mut self.#at_ty); }));
+            }
             let skip_pk = if i == pk_index {
                 quote!(if with_pk)
             } else {
@@ -361,6 +392,13 @@ impl Expansion<'_> {
             }
             match &f.kind {
                 Kind::Plain => {
+                    // A type the derive does not know by name may check its
+                    // value against the field's options (a decimal's digits).
+                    if !crate::ast::is_builtin_scalar(&f.ty, true) {
+                        cleans.push(quote! {
+                            ::orm_core::__private::check_field(errors, #cname, &self.#fi, &__ORM_FIELDS[#i]);
+                        });
+                    }
                     if f.is_text {
                         let max = match f.max_length() {
                             Some(n) => quote!(::core::option::Option::Some(#n)),
@@ -413,6 +451,16 @@ impl Expansion<'_> {
             }
         }
 
+        let pre_save = if pre_saves.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                fn __pre_save(&mut self, adding: bool) {
+                    let _ = adding;
+                    #(#pre_saves)*
+                }
+            }
+        };
         quote! {
             #[automatically_derived]
             impl ::orm_core::__private::Record for #ident {
@@ -486,6 +534,8 @@ impl Expansion<'_> {
                     #clean_parent
                     #(#cleans)*
                 }
+
+                #pre_save
             }
 
         }

@@ -176,6 +176,9 @@ pub fn derive(cx: &mut Ctxt, input: &DeriveInput) -> Option<TokenStream> {
                 fn __clean_fields(&self, errors: &mut ::std::vec::Vec<(::std::string::String, ::std::string::String)>) {
                     ::orm_core::__private::Record::__clean_fields(&self.0, errors)
                 }
+                fn __pre_save(&mut self, adding: bool) {
+                    ::orm_core::__private::Record::__pre_save(&mut self.0, adding)
+                }
             }
 
             #[automatically_derived]

@@ -73,6 +73,10 @@ pub trait Record: Metadata + Clone + Send + Sync {
 
     /// Field-level validation (max_length, blank), appended to `errors`.
     fn __clean_fields(&self, _errors: &mut Vec<(String, String)>) {}
+
+    /// Before a save: sets `auto_now` fields, and `auto_now_add` ones when
+    /// `adding` (Django's `pre_save` of date fields).
+    fn __pre_save(&mut self, _adding: bool) {}
 }
 
 /// Loads an instance of a model known only by its metadata (reverse

@@ -81,6 +81,8 @@ pub struct FieldMeta {
     pub sql_type: &'static str,
     /// The logical type, which each dialect maps to its DDL.
     pub ty: types::ColumnType,
+    /// A decimal's `(max_digits, decimal_places)`.
+    pub decimal: Option<(u32, u32)>,
     /// NULL allowed (the Rust type is an `Option`).
     pub null: bool,
     /// This column is the table's primary key.
@@ -316,6 +318,7 @@ impl FieldMeta {
             column,
             sql_type,
             ty: types::ColumnType::Relation,
+            decimal: None,
             null: false,
             primary_key: false,
             auto: false,
@@ -337,6 +340,12 @@ impl FieldMeta {
     #[doc(hidden)]
     pub const fn __ty(mut self, ty: types::ColumnType) -> Self {
         self.ty = ty;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn __decimal(mut self, max_digits: u32, decimal_places: u32) -> Self {
+        self.decimal = Some((max_digits, decimal_places));
         self
     }
 

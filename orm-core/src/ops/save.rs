@@ -17,6 +17,7 @@ use crate::ops::model::Model;
 /// `create`, so an existing key is a UNIQUE error rather than an overwrite).
 pub(crate) fn save<M: Model>(db: &Db, obj: &mut M, raw: bool, force_insert: bool) -> Result<()> {
     obj.__prepare_related("save")?;
+    obj.__pre_save(force_insert || obj.pk().is_none());
     let hooks = db.hooks.has_save_hooks(M::META);
     // An auto key narrower than i64 may not fit the key SQLite assigns: the
     // insert must then be undone, so it runs in a transaction.

@@ -245,6 +245,8 @@ pub(crate) struct ColumnDef {
     pub(crate) unique: bool,
     /// `REFERENCES table (column) DEFERRABLE INITIALLY DEFERRED`.
     pub(crate) references: Option<(Ident, Ident)>,
+    /// A JSON column: the dialect may add a validity check.
+    pub(crate) json: bool,
 }
 
 /// A CREATE TABLE.
@@ -534,6 +536,14 @@ impl Writer<'_> {
                 } else if col.unique {
                     self.push(" UNIQUE");
                 }
+            }
+            if col.json && self.dialect.json_check() {
+                // Django's `CHECK ((JSON_VALID("c") OR "c" IS NULL))`.
+                self.push(" CHECK ((JSON_VALID(");
+                self.ident(&col.name);
+                self.push(") OR ");
+                self.ident(&col.name);
+                self.push(" IS NULL))");
             }
             if let Some((t, k)) = &col.references {
                 self.push(" REFERENCES ");

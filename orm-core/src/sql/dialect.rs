@@ -155,6 +155,12 @@ pub(crate) trait Dialect: Send + Sync + std::fmt::Debug {
         f.db_type()
     }
 
+    /// True when a JSON column is text checked with `JSON_VALID` (SQLite);
+    /// false when the type itself is JSON (PostgreSQL's `jsonb`).
+    fn json_check(&self) -> bool {
+        true
+    }
+
     /// The DDL of an auto-incrementing primary key after its name and type.
     fn auto_key(&self) -> &'static str {
         " NOT NULL PRIMARY KEY AUTOINCREMENT"

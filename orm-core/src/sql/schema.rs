@@ -54,6 +54,7 @@ fn column_def(dialect: &dyn Dialect, f: &'static FieldMeta) -> sql::ColumnDef {
         auto: f.auto,
         unique: f.unique,
         references,
+        json: f.ty == crate::meta::types::ColumnType::Json,
     }
 }
 

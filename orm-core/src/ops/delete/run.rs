@@ -333,6 +333,7 @@ impl<'p, 'c> Trees<'p, 'c> {
             auto: false,
             unique: false,
             references: None,
+            json: false,
         };
         Statement::CreateTable(sql::CreateTable {
             temp: true,

@@ -14,6 +14,22 @@
 
 use rusqlite::types::{Value, ValueRef};
 
+use crate::meta::FieldMeta;
+
+#[cfg(feature = "chrono")]
+mod chrono;
+#[cfg(feature = "decimal")]
+mod decimal;
+#[cfg(feature = "json")]
+mod json;
+#[cfg(feature = "time")]
+mod time;
+#[cfg(feature = "uuid")]
+mod uuid;
+
+#[cfg(feature = "json")]
+pub use json::Json;
+
 /// A column's logical type (Django's field class), which each dialect maps
 /// to its DDL: `Date` is `date` on SQLite and PostgreSQL, `DateTimeTz` is
 /// `datetime` on SQLite and `timestamp with time zone` on PostgreSQL.
@@ -224,6 +240,39 @@ pub trait FieldType: ToValue + Sized + Send + Sync + 'static {
     /// Why the stored value is not a `Self` (the ORM names the model,
     /// field and column).
     fn from_stored(v: ValueRef<'_>) -> Result<Self, String>;
+
+    /// Reads the value of `field` (a decimal takes the field's
+    /// `decimal_places`); the default is [`FieldType::from_stored`].
+    ///
+    /// # Errors
+    ///
+    /// As [`FieldType::from_stored`].
+    fn from_stored_field(v: ValueRef<'_>, field: &'static FieldMeta) -> Result<Self, String> {
+        let _ = field;
+        Self::from_stored(v)
+    }
+
+    /// Checks the value against the options of `field` before it is stored
+    /// and in `full_clean` (a decimal's `max_digits` and `decimal_places`);
+    /// the message is Django's validator's.
+    ///
+    /// # Errors
+    ///
+    /// Why the value does not fit the field.
+    fn check_field(&self, field: &'static FieldMeta) -> Result<(), String> {
+        let _ = field;
+        Ok(())
+    }
+
+    /// Stores a primary key the database assigned (`None` after a delete):
+    /// an `Option` takes `None`, a plain type keeps its value.
+    #[doc(hidden)]
+    fn __set_pk(&mut self, pk: Option<Value>) {
+        let v = pk.unwrap_or(Value::Null);
+        if let Ok(x) = Self::from_stored((&v).into()) {
+            *self = x;
+        }
+    }
 }
 
 /// An owned copy of a borrowed value (invalid UTF-8 text kept as a blob).
@@ -281,6 +330,18 @@ impl<T: FieldType> FieldType for Option<T> {
         match v {
             ValueRef::Null => Ok(None),
             v => T::from_stored(v).map(Some),
+        }
+    }
+    fn from_stored_field(v: ValueRef<'_>, field: &'static FieldMeta) -> Result<Self, String> {
+        match v {
+            ValueRef::Null => Ok(None),
+            v => T::from_stored_field(v, field).map(Some),
+        }
+    }
+    fn check_field(&self, field: &'static FieldMeta) -> Result<(), String> {
+        match self {
+            Some(v) => v.check_field(field),
+            None => Ok(()),
         }
     }
 }
