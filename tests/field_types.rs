@@ -437,3 +437,234 @@ fn auto_now_and_auto_now_add() {
     assert!(s.modified.unwrap() > created, "auto_now on every save");
     assert_eq!(Stamped::get(&db, s.id).unwrap().created, Some(created));
 }
+
+mod serde_models {
+    use orm_core::prelude::*;
+
+    #[derive(Model, Debug, Clone, serde::Serialize, serde::Deserialize)]
+    #[model(app = "types")]
+    pub struct Writer {
+        pub id: Option<i64>,
+        pub name: String,
+    }
+
+    #[derive(Model, Debug, Clone, serde::Serialize, serde::Deserialize)]
+    #[model(app = "types")]
+    pub struct Bio {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade")]
+        pub writer: OneToOne<Writer>,
+        #[one_to_one(on_delete = "set_null", related_name = "edited_bio")]
+        pub editor: Option<OneToOne<Writer>>,
+        pub text: String,
+    }
+
+    #[derive(Model, Debug, Clone, serde::Serialize)]
+    #[model(app = "types")]
+    pub struct Card {
+        pub id: Option<i64>,
+        #[one_to_one(on_delete = "cascade", related_name = "card")]
+        #[serde(serialize_with = "orm_core::serde::nested")]
+        pub writer: OneToOne<Writer>,
+    }
+}
+
+// Django's serializers write a relation as its key; models derive serde's
+// traits with no helpers.
+#[test]
+fn models_with_relations_serialize_with_serde() {
+    use serde_models::{Bio, Card, Writer};
+    let db = db();
+    let w = Writer {
+        id: None,
+        name: "Ann".into(),
+    }
+    .create(&db)
+    .unwrap();
+    let b = Bio {
+        id: None,
+        writer: OneToOne::to(&w),
+        editor: None,
+        text: "hi".into(),
+    }
+    .create(&db)
+    .unwrap();
+    let json = serde_json::to_string(&Bio::get(&db, b.id).unwrap()).unwrap();
+    assert_eq!(
+        json,
+        format!(
+            r#"{{"id":{},"writer":{},"editor":null,"text":"hi"}}"#,
+            b.id.unwrap(),
+            w.id.unwrap()
+        )
+    );
+    let back: Bio = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.writer.id(), w.id);
+    assert!(back.editor.is_none());
+    assert!(
+        serde_json::from_str::<Bio>(r#"{"id":1,"writer":null,"editor":null,"text":""}"#).is_err()
+    );
+    // Nested when asked and loaded.
+    let c = Card {
+        id: None,
+        writer: OneToOne::to(&w),
+    }
+    .create(&db)
+    .unwrap();
+    let loaded = Card::objects()
+        .select_related(Card::writer())
+        .get(&db)
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&loaded).unwrap(),
+        format!(
+            r#"{{"id":{},"writer":{{"id":{},"name":"Ann"}}}}"#,
+            c.id.unwrap(),
+            w.id.unwrap()
+        )
+    );
+    let lazy = Card::get(&db, c.id).unwrap();
+    assert_eq!(
+        serde_json::to_string(&lazy).unwrap(),
+        format!(r#"{{"id":{},"writer":{}}}"#, c.id.unwrap(), w.id.unwrap())
+    );
+}
+
+// Django: lookup.tests.LookupTests.test_exact_query_rhs_with_selected_columns /
+// basic date lookups (`pub_date__year`, `__month`, `__week_day`, `__date`).
+#[test]
+fn date_transforms_filter_like_djangos() {
+    let db = db();
+    for (day, at) in [
+        ("2005-07-28", "2005-07-28 09:00:00"),   // a Thursday
+        ("2005-07-31", "2005-07-31 18:30:15.5"), // a Sunday
+        ("2006-01-01", "2006-01-01 00:00:00"),
+    ] {
+        Event {
+            id: None,
+            day: NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap(),
+            at: dt(at),
+            at_utc: dt(at).and_utc(),
+            time: dt(at).time(),
+            took: TimeDelta::zero(),
+            ends: None,
+        }
+        .create(&db)
+        .unwrap();
+    }
+    let count = |q: Q| Event::objects().filter(q).count(&db).unwrap();
+    assert_eq!(count(Event::day().year().eq(2005)), 2);
+    assert_eq!(count(Q::kw("day__year", 2005)), 2);
+    assert_eq!(count(Q::kw("day__year__gte", 2006)), 1);
+    assert_eq!(
+        count(Event::day().month().eq(7) & Event::day().day().gt(30)),
+        1
+    );
+    // Django's week_day: 1 is Sunday.
+    assert_eq!(
+        count(Event::day().week_day().eq(1)),
+        2,
+        "2005-07-31 and 2006-01-01 are Sundays"
+    );
+    assert_eq!(
+        count(Event::day().iso_week_day().eq(4)),
+        1,
+        "2005-07-28 is a Thursday"
+    );
+    assert_eq!(count(Event::day().quarter().eq(3)), 2);
+    assert_eq!(
+        count(Event::at().hour().eq(18) & Event::at().second().eq(15)),
+        1
+    );
+    assert_eq!(count(Event::time().minute().eq(30)), 1);
+    assert_eq!(
+        count(
+            Event::at()
+                .date()
+                .eq(NaiveDate::from_ymd_opt(2005, 7, 31).unwrap())
+        ),
+        1
+    );
+    assert_eq!(
+        count(Q::kw_list(
+            "at__date__range",
+            [
+                NaiveDate::from_ymd_opt(2005, 7, 1).unwrap(),
+                NaiveDate::from_ymd_opt(2005, 12, 31).unwrap()
+            ]
+        )),
+        2
+    );
+    assert_eq!(
+        count(
+            Event::at()
+                .time()
+                .eq(NaiveTime::from_hms_opt(9, 0, 0).unwrap())
+        ),
+        1
+    );
+    // A transform a field does not have is Django's error.
+    let err = Event::objects()
+        .filter(Q::kw("took__year", 1))
+        .count(&db)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Unsupported lookup 'year' for DurationField"),
+        "{err}"
+    );
+    let err = Event::objects()
+        .filter(Event::time().year().eq(1))
+        .count(&db)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Unsupported lookup 'year' for TimeField"),
+        "{err}"
+    );
+}
+
+// Django: model_fields.test_jsonfield.TestQuerying (test_shallow_lookup,
+// test_deep_lookup_objs, test_has_key, test_isnull_key, test_contains on
+// SQLite raises NotSupportedError).
+#[test]
+fn json_key_lookups() {
+    let db = db();
+    for data in [
+        serde_json::json!({"owner": {"name": "Ann", "age": 30}, "tags": ["a", "b"]}),
+        serde_json::json!({"owner": {"name": "Bob"}, "tags": ["c"], "k": null}),
+        serde_json::json!({"other": 1, "we\"ird": true}),
+    ] {
+        Doc {
+            id: None,
+            data,
+            prefs: None,
+        }
+        .create(&db)
+        .unwrap();
+    }
+    let count = |q: Q| Doc::objects().filter(q).count(&db).unwrap();
+    assert_eq!(count(Q::kw("data__owner__name", "Ann")), 1);
+    assert_eq!(count(Doc::data().key("owner").key("name").eq("Bob")), 1);
+    assert_eq!(count(Q::kw("data__owner__age__gte", 18)), 1);
+    assert_eq!(count(Q::kw("data__tags__0", "c")), 1);
+    assert_eq!(count(Doc::data().has_key("owner")), 2);
+    assert_eq!(count(Doc::data().has_key("we\"ird")), 1);
+    assert_eq!(count(Q::kw("data__owner__has_key", "age")), 1);
+    // isnull on a key: the key is missing (a key holding null is present).
+    assert_eq!(count(Q::kw("data__k__isnull", true)), 2);
+    assert_eq!(count(Q::kw("data__k__isnull", false)), 1);
+    assert_eq!(
+        count(!Q::kw("data__owner__name", "Ann")),
+        2,
+        "exclude keeps rows without the key"
+    );
+    let err = Doc::objects()
+        .filter(Q::kw("data__contains", "x"))
+        .count(&db)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("contains lookup is not supported"),
+        "{err}"
+    );
+}

@@ -88,6 +88,13 @@ pub mod render {
     pub use crate::sql::select::{quote, select, LoadPlan, Select};
 }
 
+/// Serde support for relations (feature `serde`): `OneToOne<T>` serializes
+/// as its key; [`serde::nested`] writes the loaded object instead.
+#[cfg(feature = "serde")]
+pub mod serde {
+    pub use crate::exec::serde::nested;
+}
+
 pub use delete::Deleted;
 pub use error::{Blocker, Constraint, Error, Result, ValidationErrors};
 pub use exec::db::{Captured, Db};

@@ -10,6 +10,8 @@ pub(crate) mod prefetch;
 pub(crate) mod queryset;
 pub(crate) mod record;
 pub(crate) mod related;
+#[cfg(feature = "serde")]
+pub(crate) mod serde;
 pub(crate) mod statements;
 
 pub use queryset::Stream;

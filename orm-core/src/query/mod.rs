@@ -9,7 +9,7 @@ use std::ops::{BitAnd, BitOr, Not};
 
 use rusqlite::types::{Value, ValueRef};
 
-use crate::meta::types::ToValue;
+use crate::meta::types::{ColumnType, ToValue};
 
 use crate::error::{Error, Result};
 use crate::meta::registry::{registry, ReverseRelation};
@@ -273,31 +273,16 @@ fn field_choices(model: &'static ModelMeta) -> Vec<&'static str> {
 
 /// Django's name for the class of a plain field, for messages.
 fn django_field_class(f: &FieldMeta) -> &'static str {
-    let t = f.sql_type;
     if f.auto {
         if f.rel_db_type == "bigint" {
             "BigAutoField"
         } else {
             "AutoField"
         }
-    } else if t.starts_with("varchar") {
+    } else if f.ty == ColumnType::Text && f.max_length.is_some() {
         "CharField"
-    } else if t == "text" {
-        "TextField"
-    } else if t == "bool" {
-        "BooleanField"
-    } else if t == "real" {
-        "FloatField"
-    } else if t.eq_ignore_ascii_case("blob") {
-        "BinaryField"
-    } else if t.contains("unsigned") {
-        "PositiveIntegerField"
-    } else if t == "smallint" {
-        "SmallIntegerField"
-    } else if t.contains("int") {
-        "IntegerField"
     } else {
-        "Field"
+        f.ty.django_class()
     }
 }
 
@@ -316,6 +301,8 @@ pub enum Target {
     },
     /// A Django lookup string (`profile__bio`), resolved against the queried model.
     Named(String),
+    /// A transform of another target (`Event::day().year()`).
+    Transformed(Box<Target>, Transform),
 }
 
 /// `depth + up`: the depth of an ancestor of `model`, `up` levels further
@@ -349,12 +336,59 @@ impl Target {
         }
     }
 
-    /// Resolves a [`Target::Named`] against `root`.
+    /// Resolves the target against `root`: a column, with no transform.
     pub(crate) fn resolve(
         &self,
         root: &'static ModelMeta,
     ) -> Result<(Path, usize, &'static FieldMeta)> {
+        let (path, depth, field, transforms) = self.resolve_with(root)?;
+        if let Some(t) = transforms.first() {
+            return Err(Error::Field {
+                message: format!(
+                    "the transform {t:?} of {} can only be used in a filter",
+                    field.name
+                ),
+            });
+        }
+        Ok((path, depth, field))
+    }
+
+    /// Resolves the target against `root`: a column and the transforms
+    /// applied to it, in order.
+    pub(crate) fn resolve_with(
+        &self,
+        root: &'static ModelMeta,
+    ) -> Result<(Path, usize, &'static FieldMeta, Vec<Transform>)> {
         match self {
+            Target::Transformed(inner, t) => {
+                let (path, depth, field, mut ts) = inner.resolve_with(root)?;
+                let ty = ts.iter().fold(field.ty, |ty, t| t.output(ty));
+                let ok = match t {
+                    Transform::Key(_) => ty == ColumnType::Json,
+                    t => Transform::parse(ty, t.name()).as_ref() == Some(t),
+                };
+                if !ok {
+                    return Err(Error::Field {
+                        message: format!(
+                            "Unsupported lookup '{}' for {}",
+                            t.name(),
+                            django_field_class(field)
+                        ),
+                    });
+                }
+                Transform::push(&mut ts, t.clone());
+                Ok((path, depth, field, ts))
+            }
+            other => other.resolve_column(root),
+        }
+    }
+
+    fn resolve_column(
+        &self,
+        root: &'static ModelMeta,
+    ) -> Result<(Path, usize, &'static FieldMeta, Vec<Transform>)> {
+        match self {
+            Target::Transformed(..) => self.resolve_with(root),
             Target::Column { path, depth, field } => {
                 // A column of an ancestor model works on a multi-table child:
                 // its depth grows by the distance between the two.
@@ -372,10 +406,12 @@ impl Target {
                     Some(Step::Forward { depth, .. } | Step::Reverse { depth, .. }) => {
                         *depth = ancestor_depth(root, *depth, up)?
                     }
-                    None => return Ok((path, ancestor_depth(root, *depth, up)?, field)),
+                    None => {
+                        return Ok((path, ancestor_depth(root, *depth, up)?, field, Vec::new()))
+                    }
                 }
                 let depth = ancestor_depth(path.end(), *depth, 0)?;
-                Ok((path, depth, field))
+                Ok((path, depth, field, Vec::new()))
             }
             Target::Named(name) => {
                 let mut path = Path {
@@ -387,9 +423,29 @@ impl Target {
                     let at = path.end();
                     let last = i + 1 == parts.len();
                     match resolve_name(at, part) {
-                        Some(Resolved::Field(depth, f)) if last => return Ok((path, depth, f)),
-                        Some(Resolved::Field(_, f)) => {
-                            // Django: the part after a plain field must be a lookup.
+                        Some(Resolved::Field(depth, f)) if last => {
+                            return Ok((path, depth, f, Vec::new()))
+                        }
+                        Some(Resolved::Field(depth, f)) => {
+                            // Django: the parts after a plain field are
+                            // transforms (`year`, a JSON key), else an error.
+                            let mut ts = Vec::new();
+                            let mut ty = f.ty;
+                            for part in &parts[i + 1..] {
+                                match Transform::parse(ty, part) {
+                                    Some(t) => {
+                                        ty = t.output(ty);
+                                        Transform::push(&mut ts, t);
+                                    }
+                                    None => {
+                                        ts.clear();
+                                        break;
+                                    }
+                                }
+                            }
+                            if !ts.is_empty() {
+                                return Ok((path, depth, f, ts));
+                            }
                             // (Not `last`, so `i + 1 < parts.len()`.)
                             return Err(Error::Field {
                                 message: format!(
@@ -404,11 +460,13 @@ impl Target {
                                 // A relation used as a value: forward compares the key
                                 // column, reverse compares the related primary key.
                                 return Ok(match step {
-                                    Step::Forward { depth, field, .. } => (path, depth, field),
+                                    Step::Forward { depth, field, .. } => {
+                                        (path, depth, field, Vec::new())
+                                    }
                                     Step::Reverse { .. } => {
                                         path.steps.push(step);
                                         let end = path.end();
-                                        (path, 0, end.pk_field())
+                                        (path, 0, end.pk_field(), Vec::new())
                                     }
                                 });
                             }
@@ -466,6 +524,8 @@ pub enum Op {
     IsNull,
     /// `range` (inclusive)
     Range,
+    /// `has_key` (JSON): the key is present.
+    HasKey,
 }
 
 impl Op {
@@ -486,8 +546,104 @@ impl Op {
             "iendswith" => Op::IEndsWith,
             "isnull" => Op::IsNull,
             "range" => Op::Range,
+            "has_key" => Op::HasKey,
             _ => return None,
         })
+    }
+}
+
+/// A transform applied to a column before the lookup compares it (Django's
+/// `pub_date__year`, `data__owner__name`).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transform {
+    /// The year of a date or date-time.
+    Year,
+    /// The quarter, 1 to 4.
+    Quarter,
+    /// The month, 1 to 12.
+    Month,
+    /// The day of the month.
+    Day,
+    /// Django's `week_day`: 1 (Sunday) to 7 (Saturday).
+    WeekDay,
+    /// Django's `iso_week_day`: 1 (Monday) to 7 (Sunday).
+    IsoWeekDay,
+    /// The hour of a date-time or time.
+    Hour,
+    /// The minute.
+    Minute,
+    /// The second.
+    Second,
+    /// The date part of a date-time.
+    Date,
+    /// The time part of a date-time.
+    Time,
+    /// A key path into a JSON value (`data__owner__name`; a number indexes
+    /// an array).
+    Key(Vec<String>),
+}
+
+impl Transform {
+    /// The transform a lookup part names on a column of type `ty`.
+    fn parse(ty: ColumnType, part: &str) -> Option<Transform> {
+        use ColumnType as C;
+        let date = matches!(ty, C::Date | C::DateTime | C::DateTimeTz);
+        let datetime = matches!(ty, C::DateTime | C::DateTimeTz);
+        let time = datetime || ty == C::Time;
+        Some(match part {
+            "year" if date => Transform::Year,
+            "quarter" if date => Transform::Quarter,
+            "month" if date => Transform::Month,
+            "day" if date => Transform::Day,
+            "week_day" if date => Transform::WeekDay,
+            "iso_week_day" if date => Transform::IsoWeekDay,
+            "hour" if time => Transform::Hour,
+            "minute" if time => Transform::Minute,
+            "second" if time => Transform::Second,
+            "date" if datetime => Transform::Date,
+            "time" if datetime => Transform::Time,
+            key if ty == C::Json => Transform::Key(vec![key.to_string()]),
+            _ => return None,
+        })
+    }
+
+    /// The column type of the transform's result, for the next part.
+    pub(crate) fn output(&self, input: ColumnType) -> ColumnType {
+        match self {
+            Transform::Date => ColumnType::Date,
+            Transform::Time => ColumnType::Time,
+            Transform::Key(_) => ColumnType::Json,
+            _ if input == ColumnType::Json => ColumnType::Json,
+            _ => ColumnType::Int,
+        }
+    }
+
+    /// The lookup part that names the transform.
+    pub fn name(&self) -> &str {
+        match self {
+            Transform::Year => "year",
+            Transform::Quarter => "quarter",
+            Transform::Month => "month",
+            Transform::Day => "day",
+            Transform::WeekDay => "week_day",
+            Transform::IsoWeekDay => "iso_week_day",
+            Transform::Hour => "hour",
+            Transform::Minute => "minute",
+            Transform::Second => "second",
+            Transform::Date => "date",
+            Transform::Time => "time",
+            Transform::Key(path) => path.last().map_or("", String::as_str),
+        }
+    }
+
+    /// Appends `t` to `list`, merging consecutive JSON keys into one path.
+    pub(crate) fn push(list: &mut Vec<Transform>, t: Transform) {
+        if let (Some(Transform::Key(path)), Transform::Key(more)) = (list.last_mut(), &t) {
+            path.extend(more.iter().cloned());
+            return;
+        }
+        list.push(t);
     }
 }
 
@@ -741,6 +897,67 @@ impl<R: Metadata> Col<R> {
     fn one(self, op: Op, v: impl ToValue) -> Q {
         let rhs = rhs_of(&v);
         self.leaf(op, rhs)
+    }
+
+    fn transformed(self, t: Transform) -> Self {
+        Col {
+            target: Target::Transformed(Box::new(self.target), t),
+            _root: PhantomData,
+        }
+    }
+
+    /// The year of a date or date-time (Django's `__year`).
+    pub fn year(self) -> Self {
+        self.transformed(Transform::Year)
+    }
+    /// The quarter, 1 to 4 (`__quarter`).
+    pub fn quarter(self) -> Self {
+        self.transformed(Transform::Quarter)
+    }
+    /// The month, 1 to 12 (`__month`).
+    pub fn month(self) -> Self {
+        self.transformed(Transform::Month)
+    }
+    /// The day of the month (`__day`).
+    pub fn day(self) -> Self {
+        self.transformed(Transform::Day)
+    }
+    /// Django's `__week_day`: 1 (Sunday) to 7 (Saturday).
+    pub fn week_day(self) -> Self {
+        self.transformed(Transform::WeekDay)
+    }
+    /// Django's `__iso_week_day`: 1 (Monday) to 7 (Sunday).
+    pub fn iso_week_day(self) -> Self {
+        self.transformed(Transform::IsoWeekDay)
+    }
+    /// The hour of a date-time or time (`__hour`).
+    pub fn hour(self) -> Self {
+        self.transformed(Transform::Hour)
+    }
+    /// The minute (`__minute`).
+    pub fn minute(self) -> Self {
+        self.transformed(Transform::Minute)
+    }
+    /// The second (`__second`).
+    pub fn second(self) -> Self {
+        self.transformed(Transform::Second)
+    }
+    /// The date part of a date-time (`__date`).
+    pub fn date(self) -> Self {
+        self.transformed(Transform::Date)
+    }
+    /// The time part of a date-time (`__time`).
+    pub fn time(self) -> Self {
+        self.transformed(Transform::Time)
+    }
+    /// A key of a JSON value (`data__owner`); chain for a path, a number
+    /// indexes an array.
+    pub fn key(self, key: &str) -> Self {
+        self.transformed(Transform::Key(vec![key.to_string()]))
+    }
+    /// The JSON value has this key (`data__has_key`).
+    pub fn has_key(self, key: &str) -> Q {
+        self.one(Op::HasKey, key)
     }
 
     /// `= value` (`IS NULL` for a NULL value).

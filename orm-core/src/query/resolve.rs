@@ -9,14 +9,18 @@
 use rusqlite::types::Value;
 
 use crate::error::{Error, Result};
+use crate::meta::types::ColumnType;
 use crate::meta::{FieldMeta, ModelMeta};
-use crate::query::{check_depth, Lookup, Op, Path, Rhs, Spec, Step, Subquery, Q};
+use crate::query::{check_depth, Lookup, Op, Path, Rhs, Spec, Step, Subquery, Transform, Q};
 
 /// A column of a table in the plan, by the alias the plan gave the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ColRef {
     pub(crate) table: String,
     pub(crate) column: &'static str,
+    /// Transforms applied to the column, innermost first (`year`, a JSON
+    /// key path); empty for the column itself.
+    pub(crate) func: Vec<Transform>,
 }
 
 /// A table of the plan, with its alias when it differs from its name.
@@ -78,6 +82,8 @@ pub(crate) enum Cond {
     },
     /// ASCII-case-insensitive equality, every byte compared.
     IExact(ColRef, String),
+    /// The JSON key path at the end of the column's transforms is present.
+    HasKey(ColRef),
 }
 
 /// A resolved query: what to select from which tables, filtered, ordered and
@@ -377,6 +383,7 @@ fn col(alias: &str, column: &'static str) -> ColRef {
     ColRef {
         table: alias.to_string(),
         column,
+        func: Vec::new(),
     }
 }
 
@@ -582,7 +589,7 @@ impl Where {
         l: &Lookup,
         loose: bool,
     ) -> Result<(Cond, bool)> {
-        let (path, depth, field) = l.target.resolve(model)?;
+        let (path, depth, field, func) = l.target.resolve_with(model)?;
         let invalid = |value: String, reason: String| Error::InvalidValue {
             model: path.end().ancestor(depth).name,
             field: field.name,
@@ -591,6 +598,10 @@ impl Where {
         };
         if let Rhs::Invalid { value, reason } = &l.rhs {
             return Err(invalid(value.clone(), reason.clone()));
+        }
+        let json = func.iter().fold(field.ty, |ty, t| t.output(ty)) == ColumnType::Json;
+        if l.op == Op::HasKey || (json && matches!(l.op, Op::Contains)) {
+            return self.json_lookup(&path, depth, field, func, l, json);
         }
         let is_null_test = match (&l.op, &l.rhs) {
             (Op::IsNull, Rhs::Value(Value::Integer(i))) => Some(*i != 0),
@@ -617,11 +628,29 @@ impl Where {
             }
             _ => None,
         };
+        if let (true, Some(Transform::Key(_)), Some(null), Op::IsNull) =
+            (json, func.last(), is_null_test, l.op)
+        {
+            // Django's `data__key__isnull=True`: the key is missing (a key
+            // holding JSON null is present).
+            let mut c = self.column(&path, depth, field, loose || null);
+            c.func = func;
+            let has = Cond::HasKey(c);
+            return Ok(if null {
+                (Cond::Not(Box::new(has)), false)
+            } else {
+                (has, false)
+            });
+        }
         let left = loose || is_null_test == Some(true);
-        let c = self.column(&path, depth, field, left);
+        let mut c = self.column(&path, depth, field, left);
+        // A JSON key that is absent reads as NULL, as Django's `isnull` on a
+        // key means "the key is missing".
+        let keyed = !func.is_empty();
+        c.func = func;
         // The column can be NULL when it is nullable or reached through a
         // relation that may be missing.
-        let nullable = field.null || path.steps.iter().any(Step::nullable);
+        let nullable = keyed || field.null || path.steps.iter().any(Step::nullable);
         if let Some(null) = is_null_test {
             return Ok((Cond::IsNull(c, null), false));
         }
@@ -707,6 +736,41 @@ impl Where {
                 ))
             }
         })
+    }
+}
+
+impl Where {
+    /// `has_key` and `contains` on a JSON column.
+    fn json_lookup(
+        &mut self,
+        path: &Path,
+        depth: usize,
+        field: &'static FieldMeta,
+        mut func: Vec<Transform>,
+        l: &Lookup,
+        json: bool,
+    ) -> Result<(Cond, bool)> {
+        let invalid = |reason: String| Error::Field { message: reason };
+        if !json {
+            return Err(invalid(format!(
+                "Unsupported lookup 'has_key' for {}",
+                field.ty.django_class()
+            )));
+        }
+        if l.op == Op::Contains {
+            // As Django: SQLite has no JSON containment.
+            return Err(invalid(
+                "contains lookup is not supported on this database backend.".into(),
+            ));
+        }
+        let key = match &l.rhs {
+            Rhs::Value(Value::Text(k)) => k.clone(),
+            rhs => return Err(invalid(format!("has_key takes a key, not {rhs:?}"))),
+        };
+        Transform::push(&mut func, Transform::Key(vec![key]));
+        let mut c = self.column(path, depth, field, false);
+        c.func = func;
+        Ok((Cond::HasKey(c), false))
     }
 }
 

@@ -6,9 +6,10 @@ use std::borrow::Cow;
 
 use rusqlite::types::Value;
 
-use super::dialect::PatternKind;
+use super::dialect::{json_path, PatternKind};
 use super::writer::Writer;
 use crate::query::resolve::LONG_IN;
+use crate::query::Transform;
 
 /// An identifier (table, column, alias), quoted when written.
 pub(crate) type Ident = Cow<'static, str>;
@@ -61,6 +62,10 @@ pub(crate) enum Expr {
     },
     /// `lower(a) = lower-cased value` (ASCII folding, every byte compared).
     IExact(Box<Expr>, String),
+    /// A transform of `a` (`year`, a JSON key path), written by the dialect.
+    Transform(Box<Expr>, Transform),
+    /// The JSON value `a` has the key path.
+    JsonHasKey(Box<Expr>, Vec<String>),
 }
 
 impl Expr {
@@ -606,6 +611,28 @@ impl Writer<'_> {
             Expr::IsNull(a, yes) => {
                 self.expr(a)?;
                 self.push(if *yes { " IS NULL" } else { " IS NOT NULL" });
+            }
+            Expr::Transform(a, Transform::Key(path)) => {
+                let (head, tail) = self.dialect.json_extract();
+                self.push(head);
+                self.expr(a)?;
+                self.push(", ");
+                self.bind(Value::Text(json_path(path)));
+                self.push(tail);
+            }
+            Expr::Transform(a, t) => {
+                let (head, tail) = self.dialect.transform(t);
+                self.push(head);
+                self.expr(a)?;
+                self.push(tail);
+            }
+            Expr::JsonHasKey(a, path) => {
+                let (head, tail) = self.dialect.json_has_key();
+                self.push(head);
+                self.expr(a)?;
+                self.push(", ");
+                self.bind(Value::Text(json_path(path)));
+                self.push(tail);
             }
             Expr::And(parts) => self.balanced(parts, " AND ")?,
             Expr::Or(parts) => self.balanced(parts, " OR ")?,

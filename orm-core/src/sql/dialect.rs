@@ -8,6 +8,7 @@ use std::fmt::Write;
 use rusqlite::types::Value;
 
 use crate::meta::FieldMeta;
+use crate::query::Transform;
 
 use super::writer::Writer;
 
@@ -155,6 +156,39 @@ pub(crate) trait Dialect: Send + Sync + std::fmt::Debug {
         f.db_type()
     }
 
+    /// The text around a column for a date or time transform (Django's
+    /// `django_date_extract` on SQLite, written with `strftime`).
+    fn transform(&self, t: &Transform) -> (&'static str, &'static str) {
+        let part = |f: &'static str| (f, ") AS INTEGER)");
+        match t {
+            Transform::Year => part("CAST(strftime('%Y', "),
+            Transform::Month => part("CAST(strftime('%m', "),
+            Transform::Day => part("CAST(strftime('%d', "),
+            Transform::Hour => part("CAST(strftime('%H', "),
+            Transform::Minute => part("CAST(strftime('%M', "),
+            Transform::Second => part("CAST(strftime('%S', "),
+            Transform::Quarter => ("((CAST(strftime('%m', ", ") AS INTEGER) + 2) / 3)"),
+            Transform::WeekDay => ("(CAST(strftime('%w', ", ") AS INTEGER) + 1)"),
+            Transform::IsoWeekDay => ("((CAST(strftime('%w', ", ") AS INTEGER) + 6) % 7 + 1)"),
+            Transform::Date => ("date(", ")"),
+            // The text after `YYYY-MM-DD `: the time with its fraction.
+            Transform::Time => ("substr(", ", 12)"),
+            // Written by the writer with `json_extract` (see below).
+            _ => ("", ""),
+        }
+    }
+
+    /// `json_extract(<col>, <path>)`: the text before the column and after
+    /// the bound path.
+    fn json_extract(&self) -> (&'static str, &'static str) {
+        ("json_extract(", ")")
+    }
+
+    /// `json_type(<col>, <path>) IS NOT NULL`: a key is present.
+    fn json_has_key(&self) -> (&'static str, &'static str) {
+        ("json_type(", ") IS NOT NULL")
+    }
+
     /// True when a JSON column is text checked with `JSON_VALID` (SQLite);
     /// false when the type itself is JSON (PostgreSQL's `jsonb`).
     fn json_check(&self) -> bool {
@@ -274,6 +308,30 @@ pub(crate) fn json_array(vs: &[Value]) -> Result<String, String> {
     Ok(s)
 }
 
+/// A JSON path as Django compiles it: `$."owner"."name"`, `$[0]` for a
+/// number. Keys are JSON-quoted, and the path is a bound value, never text
+/// in the statement.
+pub(crate) fn json_path(keys: &[String]) -> String {
+    let mut out = String::from("$");
+    for k in keys {
+        if let Ok(i) = k.parse::<u32>() {
+            let _ = write!(out, "[{i}]");
+        } else {
+            out.push('.');
+            out.push('"');
+            for c in k.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,5 +349,14 @@ mod tests {
         );
         assert!(json_array(&[Value::Integer(1), Value::Blob(vec![1])]).is_err());
         assert!(json_array(&[Value::Real(f64::INFINITY)]).is_err());
+    }
+
+    #[test]
+    fn json_paths_quote_keys_and_index_arrays() {
+        let keys =
+            |ks: &[&str]| super::json_path(&ks.iter().map(|k| k.to_string()).collect::<Vec<_>>());
+        assert_eq!(keys(&["owner", "name"]), r#"$."owner"."name""#);
+        assert_eq!(keys(&["tags", "0"]), r#"$."tags"[0]"#);
+        assert_eq!(keys(&["we\"ird\\"]), r#"$."we\"ird\\""#);
     }
 }

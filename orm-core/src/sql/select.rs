@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::meta::ModelMeta;
 pub use crate::query::resolve::LoadPlan;
 use crate::query::resolve::{self, ColRef, Cond, Plan, Table};
-use crate::query::Spec;
+use crate::query::{Spec, Transform};
 use crate::sql::{self, Dialect, Expr};
 
 /// Quotes an SQL identifier as SQLite (and PostgreSQL) do: `"name"`, with
@@ -31,7 +31,11 @@ pub struct Select {
 }
 
 fn col(c: &ColRef) -> Expr {
-    Expr::col(c.table.clone(), c.column)
+    c.func
+        .iter()
+        .fold(Expr::col(c.table.clone(), c.column), |e, t| {
+            Expr::Transform(Box::new(e), t.clone())
+        })
 }
 
 fn table(t: &Table) -> (sql::Source, Option<sql::Ident>) {
@@ -95,6 +99,15 @@ fn cond(c: &Cond) -> Expr {
             needle: needle.clone(),
         },
         Cond::IExact(c, v) => Expr::IExact(Box::new(col(c)), v.clone()),
+        Cond::HasKey(c) => {
+            let mut inner = c.clone();
+            match inner.func.pop() {
+                Some(Transform::Key(path)) => Expr::JsonHasKey(Box::new(col(&inner)), path),
+                // Cannot happen: the resolver always ends a `has_key` with
+                // its key; an impossible condition matches nothing.
+                _ => Expr::False,
+            }
+        }
     }
 }
 
