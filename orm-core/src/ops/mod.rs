@@ -3,6 +3,7 @@
 //! validation (`full_clean`), and the user-facing [`Model`] trait.
 
 pub(crate) mod delete;
+pub(crate) mod get_or_create;
 pub(crate) mod model;
 pub(crate) mod save;
 pub(crate) mod validate;

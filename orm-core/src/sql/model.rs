@@ -82,3 +82,20 @@ pub(crate) fn set_null(
         filter: Some(Expr::bare(m.pk_field().column).eq(Expr::Param(pk))),
     })
 }
+
+/// `UPDATE t SET c = value... WHERE pk = value`: a save with
+/// `update_fields`, one table of the chain.
+pub(crate) fn update_by_pk(
+    m: &'static ModelMeta,
+    sets: Vec<(&'static str, rusqlite::types::Value)>,
+    pk: rusqlite::types::Value,
+) -> Statement {
+    Statement::Update(Update {
+        table: m.table.into(),
+        sets: sets
+            .into_iter()
+            .map(|(c, v)| (c.into(), Expr::Param(v)))
+            .collect(),
+        filter: Some(Expr::bare(m.pk_field().column).eq(Expr::Param(pk))),
+    })
+}
