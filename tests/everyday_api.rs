@@ -605,3 +605,500 @@ fn same_row_compares_primary_keys() -> Result<()> {
     assert!(!a1.same_row(&a));
     Ok(())
 }
+
+// ---------------------------------------------------------------- bulk_create
+
+/// Django's `bulk_create.models.Country`.
+#[derive(Model, Debug, Clone)]
+#[model(app = "bulk")]
+pub struct Country {
+    pub id: Option<i64>,
+    #[field(max_length = 255)]
+    pub name: String,
+    #[field(max_length = 2)]
+    pub iso_two_letter: String,
+}
+
+/// A table with nothing but its auto key.
+#[derive(Model, Debug, Clone)]
+#[model(app = "bulk")]
+pub struct NoFields {
+    pub id: Option<i64>,
+}
+
+/// A narrow auto key.
+#[derive(Model, Debug, Clone)]
+#[model(app = "bulk")]
+pub struct SmallKey {
+    pub id: Option<i32>,
+    pub n: i64,
+}
+
+fn countries() -> Vec<Country> {
+    [
+        ("United States of America", "US"),
+        ("The Netherlands", "NL"),
+        ("Germany", "DE"),
+        ("Czech Republic", "CZ"),
+    ]
+    .into_iter()
+    .map(|(name, iso)| Country {
+        id: None,
+        name: name.into(),
+        iso_two_letter: iso.into(),
+    })
+    .collect()
+}
+
+// Django: bulk_create.tests.BulkCreateTests.test_simple and
+// test_set_pk_and_query_efficiency (one query, keys set on the objects)
+#[test]
+fn bulk_create_inserts_in_one_statement_and_sets_keys() -> Result<()> {
+    let db = db()?;
+    let mut objs = countries();
+    let (r, captured) = db.capture(|| Country::objects().bulk_create(&db, &mut objs));
+    r?;
+    assert_eq!(captured.len(), 1, "{captured:#?}");
+    assert!(
+        captured.queries[0].starts_with(r#"INSERT INTO "bulk_country" ("name", "iso_two_letter") VALUES (?, ?), (?, ?), (?, ?), (?, ?) RETURNING "id""#),
+        "{captured:#?}"
+    );
+    for obj in &objs {
+        let stored = Country::get(&db, obj.id)?;
+        assert_eq!(stored.name, obj.name);
+        assert_eq!(stored.iso_two_letter, obj.iso_two_letter);
+    }
+    assert_eq!(Country::objects().count(&db)?, 4);
+    Ok(())
+}
+
+// Django: bulk_create.tests.BulkCreateTests.test_large_batch and
+// test_large_batch_efficiency (batched under the limit of bound values)
+#[test]
+fn bulk_create_batches_large_inputs() -> Result<()> {
+    let db = db()?;
+    let mut objs: Vec<Country> = (0..1_234)
+        .map(|i| Country {
+            id: None,
+            name: format!("c{i}"),
+            iso_two_letter: "XX".into(),
+        })
+        .collect();
+    let (r, captured) = db.capture(|| Country::objects().bulk_create(&db, &mut objs));
+    r?;
+    // At most 500 rows per statement: 500 + 500 + 234.
+    assert_eq!(captured.len(), 3);
+    assert_eq!(Country::objects().count(&db)?, 1_234);
+    for (i, obj) in objs.iter().enumerate() {
+        assert_eq!(obj.id, Some(i as i64 + 1));
+    }
+    let last = Country::get(&db, objs[1_233].id)?;
+    assert_eq!(last.name, "c1233");
+    Ok(())
+}
+
+// Django: bulk_create.tests.BulkCreateTests.test_explicit_batch_size_respects_max_batch_size
+// (a mix of objects with and without keys; explicit keys are kept)
+#[test]
+fn bulk_create_keeps_explicit_keys() -> Result<()> {
+    let db = db()?;
+    let mut objs = countries();
+    objs[1].id = Some(100);
+    Country::objects().bulk_create(&db, &mut objs)?;
+    assert_eq!(objs[1].id, Some(100));
+    assert_eq!(Country::get(&db, 100)?.iso_two_letter, "NL");
+    let auto: Vec<i64> = [0, 2, 3].iter().filter_map(|&i| objs[i].id).collect();
+    assert_eq!(auto, [101, 102, 103]);
+    for obj in &objs {
+        assert_eq!(Country::get(&db, obj.id)?.name, obj.name);
+    }
+    Ok(())
+}
+
+// Django: bulk_create.tests.BulkCreateTests.test_empty_model
+#[test]
+fn bulk_create_a_model_with_no_fields() -> Result<()> {
+    let db = db()?;
+    let mut objs = vec![NoFields { id: None }; 3];
+    NoFields::objects().bulk_create(&db, &mut objs)?;
+    assert_eq!(NoFields::objects().count(&db)?, 3);
+    assert_eq!(
+        objs.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [Some(1), Some(2), Some(3)]
+    );
+    // Nothing to insert: no statement.
+    let (r, captured) = db.capture(|| NoFields::objects().bulk_create(&db, &mut []));
+    r?;
+    assert!(captured.is_empty());
+    Ok(())
+}
+
+// Django: bulk_create.tests.BulkCreateTests.test_unsaved_parent
+#[test]
+fn bulk_create_refuses_unsaved_related_objects() -> Result<()> {
+    let db = db()?;
+    let unsaved = User {
+        id: None,
+        username: "u".into(),
+        is_staff: false,
+    };
+    let mut objs = vec![Profile {
+        id: None,
+        user: OneToOne::to(&unsaved),
+        bio: None,
+    }];
+    let (r, captured) = db.capture(|| Profile::objects().bulk_create(&db, &mut objs));
+    let err = r.expect_err("unsaved related object");
+    assert!(
+        matches!(
+            err,
+            Error::UnsavedRelated {
+                op: "bulk_create",
+                field: "user",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "bulk_create() prohibited to prevent data loss due to unsaved related object 'user'."
+    );
+    assert!(captured.is_empty());
+    Ok(())
+}
+
+// Django: bulk_create.tests.BulkCreateTests.test_multi_table_inheritance_unsupported
+#[test]
+fn bulk_create_refuses_a_multi_table_child() -> Result<()> {
+    let db = db()?;
+    let mut objs = vec![Like {
+        page: Page {
+            id: None,
+            page_name: "p".into(),
+        },
+        likes: 1,
+    }];
+    let err = Like::objects()
+        .bulk_create(&db, &mut objs)
+        .expect_err("multi-table child");
+    assert!(
+        matches!(
+            err,
+            Error::Refused {
+                op: "bulk_create",
+                model: "Like",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "Can't bulk create a multi-table inherited model"
+    );
+    assert_eq!(Page::objects().count(&db)?, 0);
+    // The parent itself is fine.
+    let mut pages = vec![Page {
+        id: None,
+        page_name: "p".into(),
+    }];
+    Page::objects().bulk_create(&db, &mut pages)?;
+    assert_eq!(Page::objects().count(&db)?, 1);
+    Ok(())
+}
+
+// Django: signals.tests / bulk_create docs: bulk_create sends no
+// pre_save/post_save signals.
+#[test]
+fn bulk_create_runs_no_save_hooks() -> Result<()> {
+    let db = db()?;
+    let log: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (a, b) = (log.clone(), log.clone());
+    db.on_pre_save::<Country>(move |_, c| {
+        a.lock().expect("log").push(format!("pre {}", c.name));
+        Ok(())
+    });
+    db.on_post_save::<Country>(move |_, c, _| {
+        b.lock().expect("log").push(format!("post {}", c.name));
+        Ok(())
+    });
+    Country::objects().bulk_create(&db, &mut countries())?;
+    assert!(log.lock().expect("log").is_empty());
+    assert_eq!(Country::objects().count(&db)?, 4);
+    Ok(())
+}
+
+// Django: bulk_create.tests.BulkCreateTests.test_bulk_insert_nullable_fields
+// family: a failing row rolls back the whole call (no partial write), and the
+// objects read as unsaved again.
+#[test]
+fn bulk_create_is_all_or_nothing() -> Result<()> {
+    let db = db()?;
+    let mut tags: Vec<Tag> = ["a", "b", "a"]
+        .into_iter()
+        .map(|t| Tag {
+            id: None,
+            text: t.into(),
+        })
+        .collect();
+    let err = Tag::objects()
+        .bulk_create(&db, &mut tags)
+        .expect_err("duplicate text");
+    assert!(
+        matches!(
+            err,
+            Error::Integrity {
+                kind: Constraint::Unique,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(Tag::objects().count(&db)?, 0);
+    assert!(tags.iter().all(|t| t.id.is_none()));
+    Ok(())
+}
+
+// Django: model_fields.test_autofield (a key the field cannot hold is refused):
+// an i32 key that SQLite assigns beyond i32::MAX undoes the whole call.
+#[test]
+fn bulk_create_narrow_key_overflow_rolls_back() -> Result<()> {
+    let db = db()?;
+    db.connection().execute(
+        "INSERT INTO bulk_smallkey (id, n) VALUES (?1, 0)",
+        [i64::from(i32::MAX) - 1],
+    )?;
+    let mut objs = vec![SmallKey { id: None, n: 1 }, SmallKey { id: None, n: 2 }];
+    let err = SmallKey::objects()
+        .bulk_create(&db, &mut objs)
+        .expect_err("second key overflows");
+    assert!(matches!(err, Error::InvalidValue { .. }), "{err:?}");
+    assert_eq!(SmallKey::objects().count(&db)?, 1);
+    assert!(objs.iter().all(|o| o.id.is_none()));
+    Ok(())
+}
+
+// ---------------------------------------------------------------- bulk_update
+
+// Django: queries.test_bulk_update.BulkUpdateTests.test_simple (and the
+// rows-matched return value of test_updated_rows_when_passing_duplicates)
+#[test]
+fn bulk_update_sets_the_given_fields_only() -> Result<()> {
+    let db = db()?;
+    let mut objs = countries();
+    Country::objects().bulk_create(&db, &mut objs)?;
+    for c in &mut objs {
+        c.name = c.name.to_uppercase();
+        c.iso_two_letter = "??".into();
+    }
+    let (n, captured) =
+        db.capture(|| Country::objects().bulk_update(&db, &objs, &[Country::name()]));
+    assert_eq!(n?, 4);
+    assert_eq!(captured.len(), 1, "{captured:#?}");
+    assert!(captured.queries[0]
+        .starts_with(r#"UPDATE "bulk_country" SET "name" = CASE WHEN "id" = ? THEN ?"#));
+    for c in Country::objects().all(&db)? {
+        assert_eq!(c.name, c.name.to_uppercase());
+        assert_ne!(c.iso_two_letter, "??");
+    }
+    // The same object twice matches its row once.
+    let twice = vec![objs[0].clone(), objs[0].clone()];
+    assert_eq!(
+        Country::objects().bulk_update(&db, &twice, &[Country::name()])?,
+        1
+    );
+    Ok(())
+}
+
+// Django: queries.test_bulk_update.BulkUpdateNoteTests.test_batch_size / test_large_batch
+#[test]
+fn bulk_update_batches_large_inputs() -> Result<()> {
+    let db = db()?;
+    let mut objs: Vec<Country> = (0..1_100)
+        .map(|i| Country {
+            id: None,
+            name: format!("c{i}"),
+            iso_two_letter: "XX".into(),
+        })
+        .collect();
+    Country::objects().bulk_create(&db, &mut objs)?;
+    for c in &mut objs {
+        c.name.push('!');
+        c.iso_two_letter = "YY".into();
+    }
+    let (n, captured) = db.capture(|| {
+        Country::objects().bulk_update(&db, &objs, &[Country::name(), Country::iso_two_letter()])
+    });
+    assert_eq!(n?, 1_100);
+    assert_eq!(captured.len(), 3, "500 + 500 + 100 rows");
+    assert_eq!(
+        Country::objects()
+            .filter(Country::name().ends_with("!") & Country::iso_two_letter().eq("YY"))
+            .count(&db)?,
+        1_100
+    );
+    Ok(())
+}
+
+// Django: queries.test_bulk_update.BulkUpdateTests.test_inherited_fields
+#[test]
+fn bulk_update_of_parent_fields_updates_the_parent_table() -> Result<()> {
+    let db = db()?;
+    let mut likes = Vec::new();
+    for i in 0..3 {
+        likes.push(
+            Like {
+                page: Page {
+                    id: None,
+                    page_name: format!("p{i}"),
+                },
+                likes: i,
+            }
+            .create(&db)?,
+        );
+    }
+    // A page that is not a Like keeps its name even with a Like's key.
+    let plain = Page {
+        id: None,
+        page_name: "plain".into(),
+    }
+    .create(&db)?;
+    let mut stray = likes[0].clone();
+    stray.page.id = plain.id;
+    for l in &mut likes {
+        l.page.page_name = format!("{}-renamed", l.page_name);
+        l.likes += 100;
+    }
+    likes.push(stray);
+    let n = Like::objects().bulk_update(
+        &db,
+        &likes,
+        &[Page::page_name().on::<Like>(), Like::likes()],
+    )?;
+    assert_eq!(n, 3);
+    for l in &likes[..3] {
+        let stored = Like::get(&db, l.pk())?;
+        assert!(stored.page_name.ends_with("-renamed"));
+        assert!(stored.likes >= 100);
+    }
+    assert_eq!(Page::get(&db, plain.id)?.page_name, "plain");
+    Ok(())
+}
+
+// Django: queries.test_bulk_update.BulkUpdateNoteTests.test_unsaved_models,
+// test_no_fields, test_update_primary_key (Django's messages; nothing written)
+#[test]
+fn bulk_update_refusals_use_djangos_messages() -> Result<()> {
+    let db = db()?;
+    let mut objs = countries();
+    Country::objects().bulk_create(&db, &mut objs)?;
+    objs[0].name = "changed".into();
+    let mut with_unsaved = objs.clone();
+    with_unsaved.push(Country {
+        id: None,
+        name: "x".into(),
+        iso_two_letter: "XX".into(),
+    });
+    let cases: Vec<(Result<u64>, &str)> = vec![
+        (
+            Country::objects().bulk_update(&db, &with_unsaved, &[Country::name()]),
+            "All bulk_update() objects must have a primary key set.",
+        ),
+        (
+            Country::objects().bulk_update(&db, &objs, &[]),
+            "Field names must be given to bulk_update().",
+        ),
+        (
+            Country::objects().bulk_update(&db, &objs, &[Country::id(), Country::name()]),
+            "bulk_update() cannot be used with primary key fields.",
+        ),
+    ];
+    for (r, message) in cases {
+        let err = r.expect_err(message);
+        assert!(
+            matches!(
+                err,
+                Error::Refused {
+                    op: "bulk_update",
+                    model: "Country",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), message);
+    }
+    assert_eq!(
+        Country::get(&db, objs[0].id)?.name,
+        "United States of America"
+    );
+    // Related columns are refused.
+    let err = Profile::objects()
+        .bulk_update(&db, &[], &[Profile::user().then(User::username())])
+        .expect_err("a related column");
+    assert!(matches!(err, Error::Field { .. }), "{err:?}");
+    Ok(())
+}
+
+// Django: queries.test_bulk_update.BulkUpdateTests.test_unsaved_parent
+#[test]
+fn bulk_update_refuses_unsaved_related_objects() -> Result<()> {
+    let db = db()?;
+    let user = User {
+        id: None,
+        username: "u".into(),
+        is_staff: false,
+    }
+    .create(&db)?;
+    let mut p = Profile {
+        id: None,
+        user: OneToOne::to(&user),
+        bio: None,
+    }
+    .create(&db)?;
+    let unsaved = User {
+        id: None,
+        username: "v".into(),
+        is_staff: false,
+    };
+    p.user = OneToOne::to(&unsaved);
+    let err = Profile::objects()
+        .bulk_update(&db, &[p], &[Profile::user().key()])
+        .expect_err("unsaved related");
+    assert_eq!(
+        err.to_string(),
+        "bulk_update() prohibited to prevent data loss due to unsaved related object 'user'."
+    );
+    Ok(())
+}
+
+// Django: queries.test_bulk_update (a constraint violation in one batch
+// rolls back every batch).
+#[test]
+fn bulk_update_is_all_or_nothing() -> Result<()> {
+    let db = db()?;
+    let mut tags: Vec<Tag> = (0..600)
+        .map(|i| Tag {
+            id: None,
+            text: format!("t{i}"),
+        })
+        .collect();
+    Tag::objects().bulk_create(&db, &mut tags)?;
+    for t in &mut tags {
+        t.text = format!("{}-new", t.text);
+    }
+    // The last object clashes with the first: the second batch fails.
+    tags[599].text = tags[0].text.clone();
+    let err = Tag::objects()
+        .bulk_update(&db, &tags, &[Tag::text()])
+        .expect_err("duplicate text");
+    assert!(matches!(err, Error::Integrity { .. }), "{err:?}");
+    assert_eq!(
+        Tag::objects()
+            .filter(Tag::text().ends_with("-new"))
+            .count(&db)?,
+        0
+    );
+    Ok(())
+}

@@ -61,6 +61,8 @@ pub(crate) enum Expr {
     },
     /// `lower(a) = lower-cased value` (ASCII folding, every byte compared).
     IExact(Box<Expr>, String),
+    /// `CASE WHEN a THEN b ... END` (NULL when no branch holds).
+    Case(Vec<(Expr, Expr)>),
 }
 
 impl Expr {
@@ -217,6 +219,8 @@ pub(crate) struct Insert {
     pub(crate) rows: Rows,
     /// Skip rows whose key exists.
     pub(crate) or_ignore: bool,
+    /// `RETURNING <column>`: the keys the database assigned.
+    pub(crate) returning: Option<Ident>,
 }
 
 /// An UPDATE.
@@ -459,6 +463,10 @@ impl Writer<'_> {
         self.source(&i.table)?;
         if matches!(i.rows, Rows::Default) {
             self.push(" DEFAULT VALUES");
+            if let Some(r) = &i.returning {
+                self.push(" RETURNING ");
+                self.ident(r);
+            }
             return Ok(());
         }
         self.push(" (");
@@ -474,6 +482,10 @@ impl Writer<'_> {
         }
         if i.or_ignore {
             self.push(self.dialect.insert_or_ignore_tail());
+        }
+        if let Some(r) = &i.returning {
+            self.push(" RETURNING ");
+            self.ident(r);
         }
         Ok(())
     }
@@ -654,6 +666,16 @@ impl Writer<'_> {
                 self.expr(a)?;
                 self.push(") = ");
                 self.bind(Value::Text(v.to_ascii_lowercase()));
+            }
+            Expr::Case(whens) => {
+                self.push("CASE");
+                for (when, then) in whens {
+                    self.push(" WHEN ");
+                    self.expr(when)?;
+                    self.push(" THEN ");
+                    self.expr(then)?;
+                }
+                self.push(" END");
             }
         }
         Ok(())
