@@ -1102,3 +1102,120 @@ fn bulk_update_is_all_or_nothing() -> Result<()> {
     );
     Ok(())
 }
+
+// ---------------------------------------------------------------- select_related()
+
+/// Badge -> Account -> User, all required; `backup` is nullable.
+#[derive(Model, Debug, Clone)]
+#[model(app = "sr")]
+pub struct Account {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade", related_name = "account")]
+    pub user: OneToOne<User>,
+}
+
+#[derive(Model, Debug, Clone)]
+#[model(app = "sr")]
+pub struct Badge {
+    pub id: Option<i64>,
+    #[one_to_one(on_delete = "cascade", related_name = "badge")]
+    pub account: OneToOne<Account>,
+    #[one_to_one(on_delete = "set_null", related_name = "backup_badge")]
+    pub backup: Option<OneToOne<User>>,
+}
+
+fn badges(db: &Db, n: usize) -> Result<()> {
+    for i in 0..n {
+        let user = User {
+            id: None,
+            username: format!("u{i}"),
+            is_staff: false,
+        }
+        .create(db)?;
+        let backup = User {
+            id: None,
+            username: format!("b{i}"),
+            is_staff: false,
+        }
+        .create(db)?;
+        let account = Account {
+            id: None,
+            user: OneToOne::to(&user),
+        }
+        .create(db)?;
+        Badge {
+            id: None,
+            account: OneToOne::to(&account),
+            backup: Some(OneToOne::to(&backup)),
+        }
+        .create(db)?;
+    }
+    Ok(())
+}
+
+// Django: select_related.tests.SelectRelatedTests.test_access_fks_without_select_related
+// and test_access_fks_with_select_related (no argument: the whole required chain
+// in one query)
+#[test]
+fn select_related_all_follows_required_chains_in_one_query() -> Result<()> {
+    let db = db()?;
+    badges(&db, 3)?;
+    let walk = |qs: QuerySet<Badge>| {
+        db.capture(|| -> Result<Vec<String>> {
+            let mut out = Vec::new();
+            for b in qs.all(&db)? {
+                out.push(b.account.get(&db)?.user.get(&db)?.username.clone());
+            }
+            Ok(out)
+        })
+    };
+    let (names, without) = walk(Badge::objects().order_by("id"));
+    assert_eq!(names?, ["u0", "u1", "u2"]);
+    assert_eq!(without.len(), 1 + 3 * 2);
+    let (names, with) = walk(Badge::objects().order_by("id").select_related_all());
+    assert_eq!(names?, ["u0", "u1", "u2"]);
+    assert_eq!(with.len(), 1, "{with:#?}");
+    assert!(with.queries[0].contains(r#"INNER JOIN "auth_user""#));
+    Ok(())
+}
+
+// Django: select_related.tests.SelectRelatedTests.test_not_followed_by_default
+// (a nullable relation is not followed by the no-argument form) and
+// test_select_related_with_extra-like combination with a named relation.
+#[test]
+fn select_related_all_skips_nullable_relations() -> Result<()> {
+    let db = db()?;
+    badges(&db, 1)?;
+    let (r, captured) = db.capture(|| -> Result<String> {
+        let b = Badge::objects().select_related_all().get(&db)?;
+        let backup = b.backup.as_ref().expect("set").get(&db)?;
+        Ok(backup.username.clone())
+    });
+    assert_eq!(r?, "b0");
+    assert_eq!(captured.len(), 2, "{captured:#?}");
+    // Named as well: one query.
+    let (r, captured) = db.capture(|| -> Result<String> {
+        let b = Badge::objects()
+            .select_related_all()
+            .select_related("backup")
+            .get(&db)?;
+        let backup = b.backup.as_ref().expect("set").get(&db)?;
+        Ok(format!(
+            "{} {}",
+            backup.username,
+            b.account.get(&db)?.user.get(&db)?.username
+        ))
+    });
+    assert_eq!(r?, "b0 u0");
+    assert_eq!(captured.len(), 1, "{captured:#?}");
+    Ok(())
+}
+
+// Django: select_related.tests.SelectRelatedTests (no relations: the plain query)
+#[test]
+fn select_related_all_on_a_model_without_relations_is_the_plain_query() -> Result<()> {
+    let plain = Person::objects().to_sql()?;
+    let all = Person::objects().select_related_all().to_sql()?;
+    assert_eq!(plain, all);
+    Ok(())
+}
