@@ -1219,3 +1219,47 @@ fn select_related_all_on_a_model_without_relations_is_the_plain_query() -> Resul
     assert_eq!(plain, all);
     Ok(())
 }
+
+// Django: basic.tests.ModelRefreshTests.test_refresh_fk / test_unknown_kwarg-like:
+// refresh_from_db(fields=[...]) reloads only the named fields.
+#[test]
+fn refresh_from_db_fields_reloads_only_the_named_fields() -> Result<()> {
+    let db = db()?;
+    let mut like = Like {
+        page: Page {
+            id: None,
+            page_name: "home".into(),
+        },
+        likes: 1,
+    }
+    .create(&db)?;
+    Like::objects().update(
+        &db,
+        vec![
+            (
+                Page::page_name().on::<Like>(),
+                Value::Text("renamed".into()),
+            ),
+            (Like::likes(), Value::Integer(9)),
+        ],
+    )?;
+    like.likes = -1;
+    // A parent's field, by name: one query.
+    let (r, captured) = db.capture(|| like.refresh_from_db_fields(&db, &["page_name"]));
+    r?;
+    assert_eq!(captured.len(), 1);
+    assert_eq!((like.page_name.as_str(), like.likes), ("renamed", -1));
+    like.refresh_from_db_fields(&db, &["likes"])?;
+    assert_eq!(like.likes, 9);
+    // Nothing named: no query. An unknown name: an error before any query.
+    let (r, captured) = db.capture(|| like.refresh_from_db_fields(&db, &[]));
+    r?;
+    assert!(captured.is_empty());
+    let (r, captured) = db.capture(|| like.refresh_from_db_fields(&db, &["nope"]));
+    assert_eq!(
+        r.expect_err("unknown").to_string(),
+        "Like has no field named 'nope'"
+    );
+    assert!(captured.is_empty());
+    Ok(())
+}

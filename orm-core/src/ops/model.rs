@@ -161,6 +161,69 @@ pub trait Model: Record {
         self.refresh(db)
     }
 
+    /// Reloads only the named fields (Django's `refresh_from_db(fields=[...])`):
+    /// the row is read once by primary key and only those fields change in
+    /// `self`; the others keep their unsaved values. Names are Rust field
+    /// names (or columns), of this model or an ancestor. An empty list runs no
+    /// query, as in Django.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    ///
+    /// #[derive(Model, Debug, Clone)]
+    /// #[model(app = "docs")]
+    /// pub struct Draft {
+    ///     pub id: Option<i64>,
+    ///     pub title: String,
+    ///     pub body: String,
+    /// }
+    ///
+    /// let db = Db::open_in_memory()?;
+    /// db.migrate()?;
+    /// let mut d = Draft { id: None, title: "t".into(), body: "b".into() }.create(&db)?;
+    /// Draft::objects().update(&db, vec![(Draft::title(), Value::Text("T".into()))])?;
+    /// d.body = "unsaved edit".into();
+    /// d.refresh_from_db_fields(&db, &["title"])?;
+    /// assert_eq!((d.title.as_str(), d.body.as_str()), ("T", "unsaved edit"));
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] for a name that is not a field ("Draft has no field
+    /// named 'x'"), checked before any query; then as [`Model::refresh`].
+    fn refresh_from_db_fields(&mut self, db: &Db, fields: &[&str]) -> Result<()> {
+        let mut names = Vec::with_capacity(fields.len());
+        for &name in fields {
+            let Some((_, f)) = Self::META.find_field(name) else {
+                return Err(Error::Field {
+                    message: format!("{} has no field named '{name}'", Self::META.name),
+                });
+            };
+            names.push(f.name);
+        }
+        if names.is_empty() {
+            return Ok(());
+        }
+        let pk = self.pk().ok_or(Error::Unsaved {
+            model: Self::META.name,
+            op: "refresh_from_db",
+        })?;
+        let fresh = get_by_pk::<Self>(db, &pk)?.ok_or(Error::DoesNotExist {
+            model: Self::META.name,
+        })?;
+        for name in names {
+            if !self.__copy_field(&fresh, name) {
+                return Err(Error::Field {
+                    message: format!("{} has no field named '{name}'", Self::META.name),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// True when `self` and `other` are the same database row (Django's
     /// `Model.__eq__`): both have a primary key and the keys are equal. The
     /// type makes the "same concrete model" part of Django's rule hold.
