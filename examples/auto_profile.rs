@@ -106,18 +106,15 @@ fn main() -> orm_core::Result<()> {
     }
 
     // The fix: get_or_create reuses the profile the hook made.
-    let (mut mine, created) = match user.profile_opt(&db)? {
-        Some(p) => (p, false),
-        None => {
-            let p = Profile {
-                id: None,
-                user: OneToOne::to(&user),
-                bio: None,
-                date_of_birth: None,
-            };
-            (p.create(&db)?, true)
-        }
-    };
+    // Profile.objects.get_or_create(user=user)
+    let (mut mine, created) = Profile::objects()
+        .filter(Profile::user().eq(user.id))
+        .get_or_create(&db, || Profile {
+            id: None,
+            user: OneToOne::to(&user),
+            bio: None,
+            date_of_birth: None,
+        })?;
     println!(
         "get_or_create(user=user) -> (Profile {}, created={created})",
         mine.id.unwrap_or_default()

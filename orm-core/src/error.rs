@@ -290,6 +290,20 @@ pub enum Error {
         message: String,
     },
 
+    /// A bulk operation or a save with `update_fields` refused its input,
+    /// or found no row to write (Django's `ValueError`s of `bulk_create()` and
+    /// `bulk_update()`, and the `DatabaseError` of `save(update_fields=...)`);
+    /// the message is Django's. Nothing was written.
+    #[error("{message}")]
+    Refused {
+        /// The operation: `bulk_create`, `bulk_update` or `save`.
+        op: &'static str,
+        /// The model.
+        model: &'static str,
+        /// Django's message.
+        message: String,
+    },
+
     /// Any other SQLite error.
     #[error(transparent)]
     Sqlite(rusqlite::Error),

@@ -327,6 +327,8 @@ impl Expansion<'_> {
         let mut parent_read = quote!();
         let mut binds = Vec::new();
         let mut value_arms = Vec::new();
+        let mut copy_arms = Vec::new();
+        let mut copy_parent = quote!(false);
         let mut prepares = Vec::new();
         let mut fills = Vec::new();
         let mut sets = Vec::new();
@@ -367,6 +369,7 @@ impl Expansion<'_> {
                         #skip_pk { b.bind(&<#t as ::orm_core::Model>::pk(&self.#fi), <Self as ::orm_core::__private::Metadata>::__META, #i)?; }
                     });
                     value_arms.push(quote!(#cname => <#t as ::orm_core::Model>::pk(&self.#fi),));
+                    copy_parent = quote!(<#t as ::orm_core::__private::Record>::__copy_field(&mut self.#fi, &from.#fi, field));
                 }
                 _ => {
                     reads.push(quote_spanned! {ty.span()=>
@@ -388,6 +391,12 @@ impl Expansion<'_> {
                     let value =
                         quote_spanned!(ty.span()=> ::orm_core::__private::value(&self.#at_ty));
                     value_arms.push(quote!(#cname => ::core::option::Option::Some(#value),));
+                    let copy =
+                        quote_spanned!(ty.span()=> ::core::clone::Clone::clone(&from.#at_ty));
+                    copy_arms.push(quote!(#cname => {
+                        self.#fi = #copy;
+                        true
+                    }));
                 }
             }
             match &f.kind {
@@ -477,6 +486,13 @@ impl Expansion<'_> {
                         "pk" => <Self as ::orm_core::Model>::pk(self),
                         #(#value_arms)*
                         _ => #value_parent,
+                    }
+                }
+
+                fn __copy_field(&mut self, from: &Self, field: &str) -> bool {
+                    match field {
+                        #(#copy_arms)*
+                        _ => #copy_parent,
                     }
                 }
 

@@ -31,6 +31,12 @@ pub trait Record: Metadata + Clone + Send + Sync {
     /// A field's value by Rust name (a relation gives its key).
     fn __value_of(&self, field: &str) -> Option<Value>;
 
+    /// Copies field `field` (Rust name) of this model or an ancestor from
+    /// `from`; false for an unknown name (`refresh_from_db_fields`).
+    fn __copy_field(&mut self, _from: &Self, _field: &str) -> bool {
+        false
+    }
+
     /// Reads an instance from the row's next columns.
     fn __from_row(row: &mut RowReader<'_, '_>) -> Result<Self>;
 

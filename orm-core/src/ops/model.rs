@@ -52,6 +52,54 @@ pub trait Model: Record {
         crate::ops::save::save(db, self, false, false)
     }
 
+    /// Updates only the named fields (Django's `save(update_fields=[...])`):
+    /// one `UPDATE ... SET <those columns> WHERE pk = ?` per table that holds
+    /// one of them, so a field of a multi-table parent updates the parent's
+    /// table. Names are Rust field names (or columns, `user_id`). The
+    /// `pre_save`/`post_save` hooks run, with `created = false`; everything
+    /// runs in one transaction. An empty list saves nothing and runs no hook,
+    /// as in Django.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    ///
+    /// #[derive(Model, Debug, Clone)]
+    /// #[model(app = "docs")]
+    /// pub struct Article {
+    ///     pub id: Option<i64>,
+    ///     #[field(max_length = 100)]
+    ///     pub headline: String,
+    ///     pub views: i64,
+    /// }
+    ///
+    /// let db = Db::open_in_memory()?;
+    /// db.migrate()?;
+    /// let mut a = Article { id: None, headline: "Old".into(), views: 0 }.create(&db)?;
+    /// a.headline = "New".into();
+    /// a.views = 99;
+    /// let (saved, captured) = db.capture(|| a.save_fields(&db, &["views"]));
+    /// saved?;
+    /// assert_eq!(captured.queries, [r#"UPDATE "docs_article" SET "views" = ? WHERE "id" = ?"#]);
+    /// let stored = Article::get(&db, a.id)?;
+    /// assert_eq!((stored.headline.as_str(), stored.views), ("Old", 99));
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] naming every unknown (or primary-key) field, with
+    /// Django's "The following fields do not exist in this model, are m2m
+    /// fields, or are non-concrete fields: x"; [`Error::Refused`] for an
+    /// unsaved instance ("Cannot force an update in save() with no primary
+    /// key.") and when a table has no row with the key ("Save with
+    /// update_fields did not affect any rows.", rolled back);
+    /// [`Error::UnsavedRelated`], [`Error::InvalidValue`], a hook's error.
+    fn save_fields(&mut self, db: &Db, fields: &[&str]) -> Result<()> {
+        crate::ops::save::save_fields(db, self, fields)
+    }
+
     /// Inserts, then returns the instance (Django's `objects.create(...)`).
     /// Unlike `save`, it never updates: with a primary key that already exists
     /// (a one-to-one primary key, say) it fails with a UNIQUE error.
@@ -80,6 +128,133 @@ pub trait Model: Record {
             model: Self::META.name,
         })?;
         Ok(())
+    }
+
+    /// Reloads every column from the database: Django's name for
+    /// [`Model::refresh`], which it calls.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    ///
+    /// #[derive(Model, Debug, Clone)]
+    /// #[model(app = "docs")]
+    /// pub struct Note {
+    ///     pub id: Option<i64>,
+    ///     pub text: String,
+    /// }
+    ///
+    /// let db = Db::open_in_memory()?;
+    /// db.migrate()?;
+    /// let mut note = Note { id: None, text: "draft".into() }.create(&db)?;
+    /// Note::objects().update(&db, vec![(Note::text(), Value::Text("final".into()))])?;
+    /// note.refresh_from_db(&db)?;
+    /// assert_eq!(note.text, "final");
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::refresh`].
+    fn refresh_from_db(&mut self, db: &Db) -> Result<()> {
+        self.refresh(db)
+    }
+
+    /// Reloads only the named fields (Django's `refresh_from_db(fields=[...])`):
+    /// the row is read once by primary key and only those fields change in
+    /// `self`; the others keep their unsaved values. Names are Rust field
+    /// names (or columns), of this model or an ancestor. An empty list runs no
+    /// query, as in Django.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    ///
+    /// #[derive(Model, Debug, Clone)]
+    /// #[model(app = "docs")]
+    /// pub struct Draft {
+    ///     pub id: Option<i64>,
+    ///     pub title: String,
+    ///     pub body: String,
+    /// }
+    ///
+    /// let db = Db::open_in_memory()?;
+    /// db.migrate()?;
+    /// let mut d = Draft { id: None, title: "t".into(), body: "b".into() }.create(&db)?;
+    /// Draft::objects().update(&db, vec![(Draft::title(), Value::Text("T".into()))])?;
+    /// d.body = "unsaved edit".into();
+    /// d.refresh_from_db_fields(&db, &["title"])?;
+    /// assert_eq!((d.title.as_str(), d.body.as_str()), ("T", "unsaved edit"));
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Field`] for a name that is not a field ("Draft has no field
+    /// named 'x'"), checked before any query; then as [`Model::refresh`].
+    fn refresh_from_db_fields(&mut self, db: &Db, fields: &[&str]) -> Result<()> {
+        let mut names = Vec::with_capacity(fields.len());
+        for &name in fields {
+            let Some((_, f)) = Self::META.find_field(name) else {
+                return Err(Error::Field {
+                    message: format!("{} has no field named '{name}'", Self::META.name),
+                });
+            };
+            names.push(f.name);
+        }
+        if names.is_empty() {
+            return Ok(());
+        }
+        let pk = self.pk().ok_or(Error::Unsaved {
+            model: Self::META.name,
+            op: "refresh_from_db",
+        })?;
+        let fresh = get_by_pk::<Self>(db, &pk)?.ok_or(Error::DoesNotExist {
+            model: Self::META.name,
+        })?;
+        for name in names {
+            if !self.__copy_field(&fresh, name) {
+                return Err(Error::Field {
+                    message: format!("{} has no field named '{name}'", Self::META.name),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// True when `self` and `other` are the same database row (Django's
+    /// `Model.__eq__`): both have a primary key and the keys are equal. The
+    /// type makes the "same concrete model" part of Django's rule hold.
+    /// An unsaved instance equals only itself (the same object in memory,
+    /// as Django compares identity), never another unsaved instance.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    ///
+    /// #[derive(Model, Debug, Clone)]
+    /// #[model(app = "docs")]
+    /// pub struct Tag {
+    ///     pub id: Option<i64>,
+    ///     pub name: String,
+    /// }
+    ///
+    /// let a = Tag { id: Some(1), name: "a".into() };
+    /// let b = Tag { id: Some(1), name: "changed".into() };
+    /// assert!(a.same_row(&b));
+    /// let unsaved = Tag { id: None, name: "a".into() };
+    /// assert!(unsaved.same_row(&unsaved));
+    /// assert!(!unsaved.same_row(&unsaved.clone()));
+    /// ```
+    fn same_row(&self, other: &Self) -> bool {
+        match (self.pk(), other.pk()) {
+            (Some(a), Some(b)) => a == b,
+            (None, _) => std::ptr::eq(self, other),
+            (Some(_), None) => false,
+        }
     }
 
     /// Deletes the instance and everything its `on_delete` rules reach, in one

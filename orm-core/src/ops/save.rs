@@ -50,6 +50,93 @@ pub(crate) fn save<M: Model>(db: &Db, obj: &mut M, raw: bool, force_insert: bool
     out
 }
 
+/// Django's message for names `save_fields` cannot update.
+const NOT_CONCRETE: &str =
+    "The following fields do not exist in this model, are m2m fields, or are non-concrete fields";
+
+/// Saves only the fields named in `fields` (Django's
+/// `save(update_fields=[...])`): one `UPDATE ... WHERE pk = ?` per table of
+/// the chain that holds one of them, hooks around it with `created = false`,
+/// all in one transaction.
+pub(crate) fn save_fields<M: Model>(db: &Db, obj: &mut M, fields: &[&str]) -> Result<()> {
+    // Resolve every name first: nothing runs when one is wrong.
+    let mut by_depth: Vec<Vec<&'static FieldMeta>> = Vec::new();
+    let mut unknown: Vec<&str> = Vec::new();
+    for &name in fields {
+        match M::META.find_field(name) {
+            Some((depth, f)) if !f.primary_key => {
+                if by_depth.len() <= depth {
+                    by_depth.resize_with(depth + 1, Vec::new);
+                }
+                if !by_depth[depth].iter().any(|g| std::ptr::eq(*g, f)) {
+                    by_depth[depth].push(f);
+                }
+            }
+            _ => {
+                if !unknown.contains(&name) {
+                    unknown.push(name);
+                }
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(Error::Field {
+            message: format!("{NOT_CONCRETE}: {}", unknown.join(", ")),
+        });
+    }
+    // Django: an empty `update_fields` saves nothing and sends no signal.
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let Some(pk) = obj.pk() else {
+        return Err(Error::Refused {
+            op: "save",
+            model: M::META.name,
+            message: "Cannot force an update in save() with no primary key.".into(),
+        });
+    };
+    obj.__prepare_related("save")?;
+    let hooks = db.hooks.has_save_hooks(M::META);
+    db.atomic(|db| {
+        if hooks {
+            db.hooks.pre_save(db, obj)?;
+        }
+        for (depth, fields) in by_depth.iter().enumerate() {
+            if fields.is_empty() {
+                continue;
+            }
+            let m = M::META.ancestor(depth);
+            db.before_write(m)?;
+            let mut sets = Vec::with_capacity(fields.len());
+            for f in fields {
+                let v = obj.value_of(f.name).unwrap_or(Value::Null);
+                f.check_value(&v).map_err(|reason| Error::InvalidValue {
+                    model: m.name,
+                    field: f.name,
+                    value: crate::error::display_value(&v),
+                    reason,
+                })?;
+                sets.push((f.column, v));
+            }
+            let stmt = crate::sql::model::update_by_pk(m, sets, pk.clone());
+            let (text, params) = crate::sql::select::write(db.dialect, m, &stmt)?;
+            let n = db.execute(&text, &params)?;
+            db.wrote(m);
+            if n == 0 {
+                return Err(Error::Refused {
+                    op: "save",
+                    model: M::META.name,
+                    message: "Save with update_fields did not affect any rows.".into(),
+                });
+            }
+        }
+        if hooks {
+            db.hooks.post_save(db, obj, false)?;
+        }
+        Ok(())
+    })
+}
+
 /// Saves the ancestors of a child, then the ancestor itself (called by the
 /// generated `__save_parents`).
 ///

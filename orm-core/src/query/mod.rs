@@ -1183,6 +1183,30 @@ impl<R: Metadata, T: Metadata> Rel<R, T> {
     }
 }
 
+/// How many hops [`QuerySet::select_related_all`] follows (Django's
+/// `max_depth` of the no-argument `select_related()`).
+pub const SELECT_RELATED_MAX_DEPTH: usize = 5;
+
+/// Every path of non-null forward relations from `model` (its ancestors'
+/// relations included, parent links excluded), at most
+/// [`SELECT_RELATED_MAX_DEPTH`] hops long, each prefix once.
+fn non_null_paths(model: &'static ModelMeta, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    if path.len() >= SELECT_RELATED_MAX_DEPTH {
+        return;
+    }
+    for (depth, m) in model.chain().enumerate() {
+        for (field, rel) in m.relations() {
+            if field.null || rel.parent_link {
+                continue;
+            }
+            path.push(Step::Forward { depth, field, rel });
+            out.push(path.clone());
+            non_null_paths((rel.target)(), path, out);
+            path.pop();
+        }
+    }
+}
+
 /// Something `select_related` can follow: a typed [`Rel`] or a lookup string.
 #[non_exhaustive]
 #[derive(Debug, Clone)]
@@ -1385,6 +1409,66 @@ impl<M: Metadata> QuerySet<M> {
     /// as missing). Chains such as `"page__profile__user"` are one query.
     pub fn select_related(mut self, r: impl Into<RelatedSpec>) -> Self {
         self.spec.related.push(r.into());
+        self
+    }
+
+    /// Loads every non-null forward relation in the same query, following
+    /// them from the related models too, up to [`SELECT_RELATED_MAX_DEPTH`]
+    /// hops (Django's `select_related()` with no argument). Nullable and
+    /// reverse relations are not followed, as in Django: name them with
+    /// [`QuerySet::select_related`] (the two combine). Relations of
+    /// multi-table parents count (the parents themselves are always joined).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    ///
+    /// #[derive(Model, Debug, Clone)]
+    /// #[model(app = "docs")]
+    /// pub struct Family { pub id: Option<i64>, pub name: String }
+    ///
+    /// #[derive(Model, Debug, Clone)]
+    /// #[model(app = "docs")]
+    /// pub struct Genus {
+    ///     pub id: Option<i64>,
+    ///     #[one_to_one(on_delete = "cascade")]
+    ///     pub family: OneToOne<Family>,
+    /// }
+    ///
+    /// #[derive(Model, Debug, Clone)]
+    /// #[model(app = "docs")]
+    /// pub struct Species {
+    ///     pub id: Option<i64>,
+    ///     #[one_to_one(on_delete = "cascade")]
+    ///     pub genus: OneToOne<Genus>,
+    /// }
+    ///
+    /// let db = Db::open_in_memory()?;
+    /// db.migrate()?;
+    /// let f = Family { id: None, name: "Hominidae".into() }.create(&db)?;
+    /// let g = Genus { id: None, family: OneToOne::to(&f) }.create(&db)?;
+    /// Species { id: None, genus: OneToOne::to(&g) }.create(&db)?;
+    /// let (names, captured) = db.capture(|| -> Result<Vec<String>> {
+    ///     let mut names = Vec::new();
+    ///     for s in Species::objects().select_related_all().all(&db)? {
+    ///         names.push(s.genus.get(&db)?.family.get(&db)?.name.clone());
+    ///     }
+    ///     Ok(names)
+    /// });
+    /// assert_eq!(names?, ["Hominidae"]);
+    /// assert_eq!(captured.len(), 1); // one JOIN query, no access runs another
+    /// # Ok::<(), orm_core::Error>(())
+    /// ```
+    pub fn select_related_all(mut self) -> Self {
+        let mut paths = Vec::new();
+        non_null_paths(M::__META, &mut Vec::new(), &mut paths);
+        self.spec.related.extend(paths.into_iter().map(|steps| {
+            RelatedSpec::Path(Path {
+                root: M::__META,
+                steps,
+            })
+        }));
         self
     }
 

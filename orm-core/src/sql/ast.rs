@@ -66,6 +66,8 @@ pub(crate) enum Expr {
     Transform(Box<Expr>, Transform),
     /// The JSON value `a` has the key path.
     JsonHasKey(Box<Expr>, Vec<String>),
+    /// `CASE WHEN a THEN b ... END` (NULL when no branch holds).
+    Case(Vec<(Expr, Expr)>),
 }
 
 impl Expr {
@@ -222,6 +224,8 @@ pub(crate) struct Insert {
     pub(crate) rows: Rows,
     /// Skip rows whose key exists.
     pub(crate) or_ignore: bool,
+    /// `RETURNING <column>`: the keys the database assigned.
+    pub(crate) returning: Option<Ident>,
 }
 
 /// An UPDATE.
@@ -466,6 +470,10 @@ impl Writer<'_> {
         self.source(&i.table)?;
         if matches!(i.rows, Rows::Default) {
             self.push(" DEFAULT VALUES");
+            if let Some(r) = &i.returning {
+                self.push(" RETURNING ");
+                self.ident(r);
+            }
             return Ok(());
         }
         self.push(" (");
@@ -481,6 +489,10 @@ impl Writer<'_> {
         }
         if i.or_ignore {
             self.push(self.dialect.insert_or_ignore_tail());
+        }
+        if let Some(r) = &i.returning {
+            self.push(" RETURNING ");
+            self.ident(r);
         }
         Ok(())
     }
@@ -691,6 +703,16 @@ impl Writer<'_> {
                 self.expr(a)?;
                 self.push(") = ");
                 self.bind(Value::Text(v.to_ascii_lowercase()));
+            }
+            Expr::Case(whens) => {
+                self.push("CASE");
+                for (when, then) in whens {
+                    self.push(" WHEN ");
+                    self.expr(when)?;
+                    self.push(" THEN ");
+                    self.expr(then)?;
+                }
+                self.push(" END");
             }
         }
         Ok(())

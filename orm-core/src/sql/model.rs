@@ -30,6 +30,61 @@ pub(crate) fn insert(m: &'static ModelMeta, with_pk: bool) -> Statement {
         columns,
         rows,
         or_ignore: false,
+        returning: None,
+    })
+}
+
+/// `INSERT INTO t (cols) VALUES (slots), (slots)...` for `rows` rows of a
+/// `bulk_create`, with or without the primary key; without it, `RETURNING
+/// <pk>` gives the keys the database assigned. A table with no column besides
+/// an auto key takes one row per statement (`DEFAULT VALUES`).
+pub(crate) fn insert_rows(m: &'static ModelMeta, with_pk: bool, rows: usize) -> Statement {
+    let columns: Vec<Ident> = own_columns(m, with_pk).map(|f| f.column.into()).collect();
+    let rows = if columns.is_empty() {
+        Rows::Default
+    } else {
+        Rows::Values(vec![vec![Expr::Slot; columns.len()]; rows])
+    };
+    Statement::Insert(Insert {
+        with: None,
+        table: Source::table(m.table),
+        columns,
+        rows,
+        or_ignore: false,
+        returning: (!with_pk).then(|| m.pk_field().column.into()),
+    })
+}
+
+/// How many columns an INSERT of `m`'s own table binds per row.
+pub(crate) fn insert_width(m: &'static ModelMeta, with_pk: bool) -> usize {
+    own_columns(m, with_pk).count()
+}
+
+/// `UPDATE t SET c = CASE WHEN pk = v THEN value ... END, ... WHERE pk IN
+/// (keys)`: one batch of a `bulk_update` on one table of the chain (Django's
+/// `bulk_update` writes the same statement).
+pub(crate) fn update_cases(
+    m: &'static ModelMeta,
+    sets: Vec<(
+        &'static str,
+        Vec<(rusqlite::types::Value, rusqlite::types::Value)>,
+    )>,
+    keys: Vec<rusqlite::types::Value>,
+) -> Statement {
+    let pk = || Expr::bare(m.pk_field().column);
+    Statement::Update(Update {
+        table: m.table.into(),
+        sets: sets
+            .into_iter()
+            .map(|(c, whens)| {
+                let whens = whens
+                    .into_iter()
+                    .map(|(k, v)| (pk().eq(Expr::Param(k)), Expr::Param(v)))
+                    .collect();
+                (c.into(), Expr::Case(whens))
+            })
+            .collect(),
+        filter: Some(Expr::In(Box::new(pk()), keys)),
     })
 }
 
@@ -79,6 +134,23 @@ pub(crate) fn set_null(
     Statement::Update(Update {
         table: m.table.into(),
         sets: vec![(column.into(), Expr::Null)],
+        filter: Some(Expr::bare(m.pk_field().column).eq(Expr::Param(pk))),
+    })
+}
+
+/// `UPDATE t SET c = value... WHERE pk = value`: a save with
+/// `update_fields`, one table of the chain.
+pub(crate) fn update_by_pk(
+    m: &'static ModelMeta,
+    sets: Vec<(&'static str, rusqlite::types::Value)>,
+    pk: rusqlite::types::Value,
+) -> Statement {
+    Statement::Update(Update {
+        table: m.table.into(),
+        sets: sets
+            .into_iter()
+            .map(|(c, v)| (c.into(), Expr::Param(v)))
+            .collect(),
         filter: Some(Expr::bare(m.pk_field().column).eq(Expr::Param(pk))),
     })
 }

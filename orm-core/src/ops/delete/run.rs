@@ -505,6 +505,7 @@ impl<'p, 'c> Trees<'p, 'c> {
             columns: vec!["n".into(), "k".into()],
             rows,
             or_ignore: true,
+            returning: None,
         })
     }
 
