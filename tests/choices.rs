@@ -31,6 +31,15 @@ pub enum Priority {
     Never,
 }
 
+/// The ends of the integer range: a `bigint` column.
+#[derive(Choices, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extreme {
+    #[choice(-9223372036854775808)]
+    Min,
+    #[choice(9223372036854775807)]
+    Max,
+}
+
 #[derive(Model, Debug, Clone, PartialEq)]
 #[model(app = "school")]
 pub struct Student {
@@ -98,6 +107,9 @@ fn integer_choices_values_labels_and_list() {
         ]
     );
     assert_eq!(<Priority as FieldType>::COLUMN, ColumnType::SmallInt);
+    assert_eq!(Extreme::Min.value(), Value::Integer(i64::MIN));
+    assert_eq!(Extreme::from_value(&i64::MAX), Some(Extreme::Max));
+    assert_eq!(<Extreme as FieldType>::COLUMN, ColumnType::BigInt);
 }
 
 /// `model_enums.tests.ChoicesTests.test_textchoices_auto_label`: a label

@@ -362,7 +362,7 @@ fn expand(e: &ChoicesEnum) -> TokenStream {
         .map(|v| match &v.value {
             ChoiceValue::Text(s) => quote!(::orm_core::ChoiceValue::Text(#s)),
             ChoiceValue::Int(i) => {
-                let lit = Literal::i64_unsuffixed(*i);
+                let lit = Literal::i64_suffixed(*i);
                 quote!(::orm_core::ChoiceValue::Int(#lit))
             }
         })
