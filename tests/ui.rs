@@ -1,4 +1,4 @@
-//! Compile-fail and compile-pass tests of `#[derive(Model)]`.
+//! Compile-fail and compile-pass tests of `#[derive(Model)]` and `#[derive(Choices)]`.
 //!
 //! Each file under `tests/ui/fail/` holds one mistake, named after it, with
 //! the compiler's expected output beside it in a `.stderr` file. After a

@@ -9,10 +9,11 @@ pub const CONTRACT: u32 = 1;
 
 pub use crate::exec::record::{Binder, LoaderEntry, Record, RowReader};
 pub use crate::exec::related::{reverse_get, reverse_require};
+pub use crate::meta::choices::{from_stored as choice_from_stored, to_stored as choice_to_stored};
 pub use crate::meta::registry::ModelEntry;
 pub use crate::meta::{FieldMeta, Metadata, ModelMeta, OnDelete, RelationMeta};
 pub use crate::ops::save::{reverse_clear, reverse_set};
-pub use crate::ops::validate::{check_text, ChoicesEntry};
+pub use crate::ops::validate::{check_max_length, check_text, ChoicesEntry};
 pub use crate::sql::select::LoadPlan;
 pub use inventory;
 pub use orm_derive::splice;

@@ -107,14 +107,17 @@ pub use exec::related::OneToOne;
 pub use exec::Stream;
 #[cfg(feature = "json")]
 pub use meta::types::Json;
+pub use meta::choices::{ChoiceValue, Choices};
 pub use meta::types::{ColumnType, FieldType, Stored, ToValue};
 pub use meta::OnDelete;
 pub use ops::model::Model;
-pub use orm_derive::{extends, Model};
+pub use orm_derive::{extends, Choices, Model};
 pub use query::{Col, Order, QuerySet, Rel, Q};
 pub use rusqlite::types::{Value, ValueRef};
 
 /// Everything a model file needs: `use orm_core::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Db, Deleted, Error, Model, OneToOne, Order, QuerySet, Result, Value, Q};
+    pub use crate::{
+        Choices, Db, Deleted, Error, Model, OneToOne, Order, QuerySet, Result, Value, Q,
+    };
 }

@@ -418,6 +418,12 @@ impl Expansion<'_> {
                             ::orm_core::__private::check_text(errors, #cname,
                                 ::orm_core::__private::TextField::text(&self.#fi), #max, #blank);
                         });
+                    } else if let Some(n) = f.max_length() {
+                        // A text column of the user's type (a text choices
+                        // enum, a newtype): its stored text.
+                        cleans.push(quote! {
+                            ::orm_core::__private::check_max_length(errors, #cname, &self.#fi, #n);
+                        });
                     }
                 }
                 Kind::Relation(rel) => {

@@ -1,4 +1,5 @@
-//! `#[derive(Model)]` for `orm-core`. Use it through `orm_core::Model`.
+//! `#[derive(Model)]` and `#[derive(Choices)]` for `orm-core`. Use them
+//! through `orm_core::Model` and `orm_core::Choices`.
 //!
 //! The derive runs in three stages, each in its own module: parse (`ast`)
 //! the struct into a typed model with every attribute decided, `check` the
@@ -11,6 +12,7 @@
 mod abstract_base;
 mod ast;
 mod check;
+mod choices;
 mod expand;
 mod proxy;
 mod symbol;
@@ -27,6 +29,16 @@ use syn::{parse_macro_input, DeriveInput};
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     derive(&input).into()
+}
+
+/// Derives `orm_core::Choices` (with `ToValue` and `FieldType`) for a
+/// fieldless enum: each variant carries `#[choice("FR", label = "Freshman")]`
+/// or `#[choice(1)]` (Django's `TextChoices` and `IntegerChoices`); the label
+/// defaults to the variant's name in words.
+#[proc_macro_derive(Choices, attributes(choice))]
+pub fn derive_choices(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    choices::derive(&input).into()
 }
 
 /// Copies the fields of an abstract base model into this model (Django's

@@ -14,6 +14,7 @@ pub const MODEL: Symbol = Symbol("model");
 pub const FIELD: Symbol = Symbol("field");
 pub const ONE_TO_ONE: Symbol = Symbol("one_to_one");
 pub const PARENT: Symbol = Symbol("parent");
+pub const CHOICE: Symbol = Symbol("choice");
 
 // `#[model(...)]`
 pub const APP: Symbol = Symbol("app");
@@ -41,6 +42,9 @@ pub const TO_FIELD: Symbol = Symbol("to_field");
 pub const PARENT_LINK: Symbol = Symbol("parent_link");
 pub const DB_CONSTRAINT: Symbol = Symbol("db_constraint");
 pub const LIMIT_CHOICES_TO: Symbol = Symbol("limit_choices_to");
+
+// `#[choice(...)]`
+pub const LABEL: Symbol = Symbol("label");
 
 impl PartialEq<Symbol> for Ident {
     fn eq(&self, word: &Symbol) -> bool {

@@ -3,6 +3,7 @@
 //! Every model has one `static` [`ModelMeta`]; models are identified by the
 //! address of that static, so comparisons are pointer comparisons.
 
+pub mod choices;
 pub mod registry;
 pub mod types;
 

@@ -1,10 +1,11 @@
 //! Validation (Django's `full_clean`): field checks, uniqueness against the
 //! database, and `limit_choices_to` on relations; every problem at once.
 
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 
 use crate::error::{Error, Result, ValidationErrors};
 use crate::exec::db::Db;
+use crate::meta::types::ToValue;
 use crate::meta::{FieldMeta, RelationMeta};
 use crate::ops::model::Model;
 use crate::query::Q;
@@ -145,6 +146,32 @@ pub fn check_text(
                 format!("Ensure this value has at most {max} characters (it has {n})."),
             ));
         }
+    }
+}
+
+/// `max_length` for a field of a type of the user's with a text column (a
+/// text choices enum, a newtype): the length of its stored text (called by
+/// the derive). Django's check of a `choices` field's `max_length` against
+/// its longest value (fields.E009) happens here, for the value at hand.
+#[doc(hidden)]
+pub fn check_max_length<T: ToValue + ?Sized>(
+    errors: &mut Vec<(String, String)>,
+    field: &'static str,
+    value: &T,
+    max_length: usize,
+) {
+    // A value that cannot be stored is reported when it is bound.
+    let Ok(stored) = value.to_stored() else {
+        return;
+    };
+    if let ValueRef::Text(t) = stored.as_ref() {
+        check_text(
+            errors,
+            field,
+            Some(&String::from_utf8_lossy(t)),
+            Some(max_length),
+            true,
+        );
     }
 }
 
