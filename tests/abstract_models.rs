@@ -180,6 +180,6 @@ fn a_relation_in_the_base_has_a_reverse_accessor_per_child() {
     let deleted = a.delete(&db).unwrap();
     assert_eq!(
         deleted.to_string(),
-        r#"(3, {"model_inheritance.Locker": 1, "model_inheritance.Student": 1, "model_inheritance.Account": 1})"#
+        r#"(3, {"model_inheritance.Student": 1, "model_inheritance.Locker": 1, "model_inheritance.Account": 1})"#
     );
 }

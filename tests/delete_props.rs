@@ -811,11 +811,15 @@ fn evaluate(data: &Data, roots: &BTreeSet<RowId>, keep_parents: bool) -> Outcome
             objects: named(&blocking.iter().map(|(_, s)| *s).collect()),
         };
     }
-    // The updates run first, every row still there: a one-to-one column
-    // must stay unique.
+    // A table's updates run after its deleted rows are gone (Django runs
+    // them first and can trip the UNIQUE constraint on a row it is about to
+    // delete; ours cannot): the rows left must stay unique.
     let mut state = data.clone();
     for ((m, id), c, v) in &updates {
         state[*m].get_mut(id).unwrap()[*c] = *v;
+    }
+    for (m, id) in &deleted {
+        state[*m].remove(id);
     }
     for (m, table) in state.iter().enumerate() {
         for c in 0..COLS[m].len() {
@@ -828,9 +832,6 @@ fn evaluate(data: &Data, roots: &BTreeSet<RowId>, keep_parents: bool) -> Outcome
                 }
             }
         }
-    }
-    for (m, id) in &deleted {
-        state[*m].remove(id);
     }
     // Deferred foreign keys, checked at COMMIT.
     for r in RELS.iter().filter(|r| r.constraint) {

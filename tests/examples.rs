@@ -190,7 +190,7 @@ fn staff_note() {
             "  user: user instance with id 2 is not a valid choice.",
             "as one message: StaffNote failed validation: user: user instance with id 2 is not a valid choice.",
             "second note for admin, blank text: 2 error(s)",
-            "  user: StaffNote with this User already exists.",
+            "  user: Staff note with this User already exists.",
             "  text: This field cannot be blank.",
             "the saved note again: valid",
             "editor's note after demotion: 1 error(s)",

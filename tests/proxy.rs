@@ -24,6 +24,16 @@ impl MyPerson {
     }
 }
 
+/// A proxy with its own default ordering (Django's `MyPerson` orders by name).
+#[derive(Model, Debug, Clone)]
+#[model(
+    proxy,
+    app = "proxy_models",
+    ordering = "-name",
+    verbose_name = "my sorted person"
+)]
+pub struct SortedPerson(pub Person);
+
 /// A proxy of a proxy.
 #[derive(Model, Debug, Clone)]
 #[model(proxy, app = "proxy_models")]
@@ -272,7 +282,7 @@ fn relations_through_a_proxy() {
     let deleted = ptu.delete(&db).unwrap();
     assert_eq!(
         deleted.to_string(),
-        r#"(3, {"proxy_models.Badge": 1, "proxy_models.Issue": 1, "proxy_models.ProxyTrackerUser": 1})"#
+        r#"(3, {"proxy_models.Issue": 1, "proxy_models.Badge": 1, "proxy_models.ProxyTrackerUser": 1})"#
     );
     assert_eq!(TrackerUser::objects().count(&db).unwrap(), 0);
 }
@@ -313,4 +323,24 @@ fn a_proxy_has_no_table_and_the_same_sql() {
         MyPerson::objects().order_by("name").to_sql().unwrap(),
         Person::objects().order_by("name").to_sql().unwrap()
     );
+}
+
+// Django: ProxyModelTests.test_myperson_manager (a proxy's own default
+// ordering) and the proxy's own verbose name.
+#[test]
+fn a_proxy_has_its_own_ordering() {
+    let db = db();
+    for n in ["fred", "wilma", "barney"] {
+        person(n).create(&db).unwrap();
+    }
+    let names: Vec<String> = SortedPerson::objects()
+        .all(&db)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.0.name)
+        .collect();
+    assert_eq!(names, ["wilma", "fred", "barney"]);
+    assert!(Person::META.ordering().is_empty());
+    assert_eq!(SortedPerson::META.verbose_name, "my sorted person");
+    assert_eq!(MyPerson::META.verbose_name, "my person");
 }

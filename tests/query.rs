@@ -558,7 +558,7 @@ fn select_related_rejects_unknown_names_with_choices() {
     let err = User::objects().select_related("nope").to_sql().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Invalid field name(s) given in select_related: 'nope'. Choices are: avatar, profile"
+        "Invalid field name(s) given in select_related: 'nope'. Choices are: profile, avatar"
     );
 }
 

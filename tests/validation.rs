@@ -459,7 +459,7 @@ fn relation_and_field_errors_come_together() -> Result<()> {
     assert_eq!(
         pairs(&v),
         [
-            ("user", "StaffNote with this User already exists."),
+            ("user", "Staff note with this User already exists."),
             ("text", "This field cannot be blank."),
         ]
     );

@@ -5,7 +5,7 @@
 //! version (`=`) because this module may change between versions.
 
 /// The version of this contract; the derive checks it at compile time.
-pub const CONTRACT: u32 = 1;
+pub const CONTRACT: u32 = 2;
 
 pub use crate::exec::record::{Binder, LoaderEntry, Record, RowReader};
 pub use crate::exec::related::{reverse_get, reverse_require};

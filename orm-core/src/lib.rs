@@ -105,9 +105,9 @@ pub use exec::prefetch::prefetch_related_objects;
 pub use exec::record::DynModel;
 pub use exec::related::OneToOne;
 pub use exec::Stream;
+pub use meta::choices::{ChoiceValue, Choices};
 #[cfg(feature = "json")]
 pub use meta::types::Json;
-pub use meta::choices::{ChoiceValue, Choices};
 pub use meta::types::{ColumnType, FieldType, Stored, ToValue};
 pub use meta::OnDelete;
 pub use ops::model::Model;

@@ -199,7 +199,45 @@ pub struct Model {
     pub vis: syn::Visibility,
     pub app: String,
     pub table: Option<String>,
+    /// `verbose_name`, or Django's default from the name (`GrandParent` ->
+    /// "grand parent").
+    pub verbose_name: String,
+    /// `verbose_name_plural`, or the verbose name plus "s".
+    pub verbose_name_plural: String,
+    /// `ordering`: Django's `Meta.ordering` terms (`-created`), with the
+    /// literal they came from (checked against the fields in `check.rs`).
+    pub ordering: Vec<String>,
+    pub ordering_span: Option<Span>,
     pub fields: Vec<Field>,
+}
+
+/// Django's `camel_case_to_spaces`: a space before each capital (A-Z) that
+/// follows a small letter (a-z) or is followed by something other than a
+/// capital, then trimmed and in lower case (`GrandParent` -> "grand parent",
+/// `HTTPRequest` -> "http request").
+pub fn camel_case_to_spaces(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() {
+            let after_small = i > 0 && chars[i - 1].is_ascii_lowercase();
+            let before_other = chars.get(i + 1).is_some_and(|n| !n.is_ascii_uppercase());
+            if after_small || before_other {
+                out.push(' ');
+            }
+        }
+        out.push(c);
+    }
+    out.trim().to_lowercase()
+}
+
+/// The terms of an `ordering = "a, -b"` option: trimmed, empty ones dropped.
+pub fn ordering_terms(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// `ty` without the invisible group a `macro_rules!` `$t:ty` fragment wraps
@@ -421,8 +459,14 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     Ok(())
 }
 
-const MODEL_HELP: &str = "#[model(app = \"auth\", table = \"auth_user\")]";
-const MODEL_OPTIONS: &[&str] = &["app", "table"];
+const MODEL_HELP: &str = "#[model(app = \"auth\", table = \"auth_user\", verbose_name = \"user\", verbose_name_plural = \"users\", ordering = \"-created, name\")]";
+const MODEL_OPTIONS: &[&str] = &[
+    "app",
+    "table",
+    "verbose_name",
+    "verbose_name_plural",
+    "ordering",
+];
 
 const FIELD_HELP: &str = "#[field(primary_key, unique, blank, max_length = 150, default = <expr>, db_column = \"name\", db_type = \"date\", max_digits = 10, decimal_places = 2, auto_now, auto_now_add)]";
 const FIELD_OPTIONS: &[&str] = &[
@@ -503,6 +547,10 @@ pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
 
     let mut app = std::env::var("CARGO_CRATE_NAME").unwrap_or_else(|_| "app".into());
     let mut table = None;
+    let mut verbose_name = None;
+    let mut verbose_name_plural = None;
+    let mut ordering = Vec::new();
+    let mut ordering_span = None;
     for attr in input.attrs.iter().filter(|a| a.path() == MODEL) {
         let mut seen = Vec::new();
         let r = attr.parse_nested_meta(|meta| {
@@ -511,6 +559,14 @@ pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
                 app = lit_str(&meta)?.value();
             } else if meta.path == TABLE {
                 table = Some(lit_str(&meta)?.value());
+            } else if meta.path == VERBOSE_NAME {
+                verbose_name = Some(lit_str(&meta)?.value());
+            } else if meta.path == VERBOSE_NAME_PLURAL {
+                verbose_name_plural = Some(lit_str(&meta)?.value());
+            } else if meta.path == ORDERING {
+                let lit = lit_str(&meta)?;
+                ordering = ordering_terms(&lit.value());
+                ordering_span = Some(lit.span());
             } else {
                 unknown_option(cx, MODEL.0, &meta.path, MODEL_OPTIONS, MODEL_HELP);
                 skip_value(&meta)?;
@@ -531,12 +587,19 @@ pub fn parse(cx: &mut Ctxt, input: &DeriveInput) -> Option<Model> {
         })
         .collect();
     cx.at(0);
+    let name = input.ident.unraw().to_string();
+    let verbose_name = verbose_name.unwrap_or_else(|| camel_case_to_spaces(&name));
+    let verbose_name_plural = verbose_name_plural.unwrap_or_else(|| format!("{verbose_name}s"));
     Some(Model {
         ident: input.ident.clone(),
-        name: input.ident.unraw().to_string(),
+        name,
         vis: input.vis.clone(),
         app,
         table,
+        verbose_name,
+        verbose_name_plural,
+        ordering,
+        ordering_span,
         fields,
     })
 }
@@ -1024,6 +1087,22 @@ mod tests {
             assert!(m.is_none(), "{src}");
             assert_eq!(errors.len(), 1, "{src}");
         }
+    }
+
+    #[test]
+    fn verbose_name_defaults_like_django() {
+        assert_eq!(camel_case_to_spaces("GrandParent"), "grand parent");
+        assert_eq!(camel_case_to_spaces("User"), "user");
+        assert_eq!(camel_case_to_spaces("HTTPRequest"), "http request");
+        assert_eq!(camel_case_to_spaces("Page2Owner"), "page2 owner");
+        let (m, errors) = parse_str(
+            r#"#[model(ordering = "-created, name,")] struct GrandParent { id: Option<i64> }"#,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let m = m.unwrap();
+        assert_eq!(m.verbose_name, "grand parent");
+        assert_eq!(m.verbose_name_plural, "grand parents");
+        assert_eq!(m.ordering, ["-created", "name"]);
     }
 
     #[test]

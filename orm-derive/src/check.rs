@@ -23,6 +23,57 @@ pub fn check(cx: &mut Ctxt, m: &Model) {
         auto_now_options(cx, f);
     }
     reverse_name_clash(cx, m);
+    cx.at(0);
+    ordering_fields_exist(cx, m);
+}
+
+/// models.E015: each `ordering` term names a field (or its `_id` column, or
+/// `pk`). Terms with `__` (a lookup across relations), and on a multi-table
+/// child the names that may be the parent's, are checked when a query
+/// first uses them.
+fn ordering_fields_exist(cx: &mut Ctxt, m: &Model) {
+    let Some(span) = m.ordering_span else {
+        return;
+    };
+    let mut names: Vec<String> = vec!["pk".into()];
+    let mut has_parent = false;
+    for f in &m.fields {
+        match &f.kind {
+            Kind::Plain => names.push(f.name.clone()),
+            Kind::Parent(rel) if rel.implicit_parent => {
+                has_parent = true;
+                let ptr = format!("{}_ptr", rel.target_name.to_lowercase());
+                names.push(format!("{ptr}_id"));
+                names.push(ptr);
+            }
+            Kind::Relation(_) | Kind::Parent(_) => {
+                has_parent |= matches!(f.kind, Kind::Parent(_));
+                names.push(format!("{}_id", f.name));
+                names.push(f.name.clone());
+            }
+        }
+    }
+    for term in &m.ordering {
+        let name = term.strip_prefix('-').unwrap_or(term);
+        if name.contains("__") || names.iter().any(|n| n == name) || has_parent {
+            continue;
+        }
+        let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+        let help = match crate::ast::did_you_mean(name, &candidates) {
+            Some(c) => format!(
+                "did you mean `{c}`? The fields are: {}",
+                candidates.join(", ")
+            ),
+            None => format!("the fields are: {}", candidates.join(", ")),
+        };
+        cx.error(
+            span,
+            format!(
+                "'ordering' refers to the nonexistent field, related field, or lookup '{name}'"
+            ),
+            help,
+        );
+    }
 }
 
 /// Files the next errors under field `f` (see `Ctxt::at`).

@@ -240,6 +240,9 @@ impl Expansion<'_> {
             });
         }
         let n_fields = field_metas.len();
+        let verbose_name = &m.verbose_name;
+        let verbose_name_plural = &m.verbose_name_plural;
+        let ordering = &m.ordering;
 
         let parent_meta = match parent {
             Some((_, _, rel)) => {
@@ -260,7 +263,7 @@ impl Expansion<'_> {
             static __ORM_FIELDS: [::orm_core::__private::FieldMeta; #n_fields] = [#(#field_metas),*];
 
             const _: () = ::core::assert!(
-                ::orm_core::__private::CONTRACT == 1,
+                ::orm_core::__private::CONTRACT == 2,
                 "orm-derive and orm-core versions do not match"
             );
 
@@ -272,6 +275,10 @@ impl Expansion<'_> {
                 &__ORM_FIELDS,
                 #pk_index,
                 #parent_meta,
+                #verbose_name,
+                #verbose_name_plural,
+                &[#(#ordering),*],
+                (::core::module_path!(), ::core::line!()),
             );
 
             fn __orm_meta() -> &'static ::orm_core::__private::ModelMeta {
@@ -854,6 +861,10 @@ pub fn fallback(input: &syn::DeriveInput) -> TokenStream {
                 &[],
                 0,
                 ::core::option::Option::None,
+                "",
+                "",
+                &[],
+                ("", 0),
             );
 
             #[automatically_derived]

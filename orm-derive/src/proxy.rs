@@ -10,9 +10,10 @@ use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Fields};
 
 use crate::ast::Ctxt;
-use crate::symbol::{APP, MODEL, PROXY};
+use crate::symbol::{APP, MODEL, ORDERING, PROXY, VERBOSE_NAME, VERBOSE_NAME_PLURAL};
 
-const HELP: &str = "#[model(proxy, app = \"auth\")] pub struct StaffUser(pub User);";
+const HELP: &str =
+    "#[model(proxy, app = \"auth\", ordering = \"-id\")] pub struct StaffUser(pub User);";
 
 /// True when the struct carries `#[model(proxy ...)]`.
 pub fn is_proxy(input: &DeriveInput) -> bool {
@@ -66,19 +67,29 @@ pub fn derive(cx: &mut Ctxt, input: &DeriveInput) -> Option<TokenStream> {
         cx.error_spanned(&input.generics, "a model cannot be generic", HELP);
     }
     let mut app = std::env::var("CARGO_CRATE_NAME").unwrap_or_else(|_| "app".into());
+    let mut verbose_name = None;
+    let mut verbose_name_plural = None;
+    let mut ordering = None;
     for attr in input.attrs.iter().filter(|a| a.path() == MODEL) {
         let r = attr.parse_nested_meta(|meta| {
+            let lit = |meta: &syn::meta::ParseNestedMeta<'_>| -> syn::Result<String> {
+                Ok(meta.value()?.parse::<syn::LitStr>()?.value())
+            };
             if meta.path == PROXY {
-                Ok(())
             } else if meta.path == APP {
-                let lit: syn::LitStr = meta.value()?.parse()?;
-                app = lit.value();
-                Ok(())
+                app = lit(&meta)?;
+            } else if meta.path == VERBOSE_NAME {
+                verbose_name = Some(lit(&meta)?);
+            } else if meta.path == VERBOSE_NAME_PLURAL {
+                verbose_name_plural = Some(lit(&meta)?);
+            } else if meta.path == ORDERING {
+                ordering = Some(crate::ast::ordering_terms(&lit(&meta)?));
             } else {
-                Err(meta.error(
-                    "unknown option of a proxy model: a proxy takes `app` only (it has no table or fields of its own)",
-                ))
+                return Err(meta.error(
+                    "unknown option of a proxy model: a proxy takes `app`, `verbose_name`, `verbose_name_plural` and `ordering` (it has no table or fields of its own)",
+                ));
             }
+            Ok(())
         });
         if let Err(e) = r {
             cx.syn_error(e, HELP);
@@ -88,11 +99,18 @@ pub fn derive(cx: &mut Ctxt, input: &DeriveInput) -> Option<TokenStream> {
     let ident = &input.ident;
     let name = ident.unraw().to_string();
     let model_name = name.to_lowercase();
+    let verbose_name = verbose_name.unwrap_or_else(|| crate::ast::camel_case_to_spaces(&name));
+    let verbose_name_plural = verbose_name_plural.unwrap_or_else(|| format!("{verbose_name}s"));
     let c = quote!(<#inner as ::orm_core::__private::Metadata>::__META);
+    // Django: a proxy without its own ordering keeps its model's.
+    let ordering = match ordering {
+        Some(terms) => quote!(&[#(#terms),*]),
+        None => quote!(#c.own_ordering),
+    };
     Some(quote! {
         const _: () = {
             const _: () = ::core::assert!(
-                ::orm_core::__private::CONTRACT == 1,
+                ::orm_core::__private::CONTRACT == 2,
                 "orm-derive and orm-core versions do not match"
             );
 
@@ -108,6 +126,10 @@ pub fn derive(cx: &mut Ctxt, input: &DeriveInput) -> Option<TokenStream> {
                 #c.fields,
                 #c.pk,
                 #c.parent,
+                #verbose_name,
+                #verbose_name_plural,
+                #ordering,
+                (::core::module_path!(), ::core::line!()),
             )
             .__proxy(__orm_concrete);
 

@@ -21,6 +21,9 @@ pub const APP: Symbol = Symbol("app");
 pub const TABLE: Symbol = Symbol("table");
 pub const PROXY: Symbol = Symbol("proxy");
 pub const ABSTRACT: Symbol = Symbol("abstract");
+pub const VERBOSE_NAME: Symbol = Symbol("verbose_name");
+pub const VERBOSE_NAME_PLURAL: Symbol = Symbol("verbose_name_plural");
+pub const ORDERING: Symbol = Symbol("ordering");
 
 // `#[field(...)]` and `#[one_to_one(...)]`
 pub const PRIMARY_KEY: Symbol = Symbol("primary_key");

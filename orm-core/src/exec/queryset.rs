@@ -98,7 +98,9 @@ impl<M: Record> QuerySet<M> {
     pub fn first(&self, db: &Db) -> Result<Option<M>> {
         self.spec.check()?;
         let mut qs = self.clone();
-        if qs.spec.order.is_empty() {
+        // Django's `first()`: an unordered query is ordered by the key; a
+        // default ordering (`Meta.ordering`) counts as an order.
+        if qs.spec.order.is_empty() && M::__META.ordering().is_empty() {
             qs.spec.order.push(crate::query::Order {
                 target: crate::query::Target::own(M::__META, M::__META.pk_field()),
                 desc: false,
@@ -119,6 +121,8 @@ impl<M: Record> QuerySet<M> {
         if qs.spec.limit.is_none() {
             qs.spec.limit = Some(21);
         }
+        // Like Django, `get()` drops the default ordering (not an explicit one).
+        qs.spec.unordered = true;
         let mut found = qs.all(db)?;
         match found.len() {
             0 => Err(Error::DoesNotExist {

@@ -128,6 +128,19 @@ pub struct ModelMeta {
     /// model whose table, fields and relations it shares (Django's
     /// `_meta.concrete_model`); `None` for a concrete model.
     pub proxy_for: Option<fn() -> &'static ModelMeta>,
+    /// Django's `verbose_name`: `#[model(verbose_name = "...")]`, by default
+    /// the name with spaces between its words, in lower case (`GrandParent`
+    /// -> "grand parent", Django's `camel_case_to_spaces`).
+    pub verbose_name: &'static str,
+    /// Django's `verbose_name_plural`: by default the verbose name plus "s".
+    pub verbose_name_plural: &'static str,
+    /// Django's `Meta.ordering` as declared (`["-created", "name"]`); see
+    /// [`ModelMeta::ordering`] for the one that applies.
+    pub own_ordering: &'static [&'static str],
+    /// Where the model is defined (module path, line): the order of
+    /// definition, which Django's registry keeps.
+    #[doc(hidden)]
+    pub defined_at: (&'static str, u32),
 }
 
 /// A type with model metadata: implemented by `#[derive(Model)]`, the lowest
@@ -144,7 +157,7 @@ pub trait Metadata: Sized + 'static {
 }
 
 impl ModelMeta {
-    /// The derive's constructor (contract version 1).
+    /// The derive's constructor (contract version 2).
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
     pub const fn __new(
@@ -155,6 +168,10 @@ impl ModelMeta {
         fields: &'static [FieldMeta],
         pk: usize,
         parent: Option<fn() -> &'static ModelMeta>,
+        verbose_name: &'static str,
+        verbose_name_plural: &'static str,
+        own_ordering: &'static [&'static str],
+        defined_at: (&'static str, u32),
     ) -> ModelMeta {
         ModelMeta {
             app_label,
@@ -164,6 +181,10 @@ impl ModelMeta {
             fields,
             pk,
             parent,
+            verbose_name,
+            verbose_name_plural,
+            own_ordering,
+            defined_at,
             proxy_for: None,
         }
     }
@@ -188,6 +209,16 @@ impl ModelMeta {
             m = p();
         }
         m
+    }
+
+    /// The default ordering of querysets with no `order_by` (Django's
+    /// `Meta.ordering`): this model's own, or, when it declares none, the
+    /// nearest ancestor's (a multi-table child inherits it, like Django).
+    pub fn ordering(&'static self) -> &'static [&'static str] {
+        self.chain()
+            .map(|m| m.own_ordering)
+            .find(|o| !o.is_empty())
+            .unwrap_or(&[])
     }
 
     /// `app_label.Name`, Django's `_meta.label`.

@@ -80,7 +80,12 @@ pub fn registry() -> &'static Registry {
         models.sort_by_key(|m| (m.app_label, m.name));
         models.dedup_by(|a, b| a.is(b));
         let mut reverse: HashMap<usize, Vec<ReverseRelation>> = HashMap::new();
-        for m in &models {
+        // Reverse relations in the order the models are defined (Django's
+        // `related_objects` follow the app registry's order), which is the
+        // order the delete collector discovers them in.
+        let mut defined = models.clone();
+        defined.sort_by_key(|m| m.defined_at);
+        for m in &defined {
             for (field, rel) in m.relations() {
                 let target = (rel.target)();
                 reverse

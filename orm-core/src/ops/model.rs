@@ -318,6 +318,39 @@ pub trait Model: Record {
     fn full_clean(&self, db: &Db) -> Result<()> {
         crate::ops::validate::full_clean(db, self)
     }
+
+    /// The object a forward one-to-one of this instance points at, named by
+    /// its accessor (`profile.related(&db, Profile::user())`, Django's
+    /// `profile.user`): knowing the owner, an unset key is Django's
+    /// `RelatedObjectDoesNotExist` ("Profile has no user."). One query;
+    /// [`OneToOne::get`](crate::OneToOne::get) caches on the field instead.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RelatedObjectDoesNotExist`] when the key is unset,
+    /// [`Error::DoesNotExist`] when no row has it.
+    fn related<T: Model>(&self, db: &Db, rel: crate::query::Rel<Self, T>) -> Result<T> {
+        let field = match rel.path().steps.as_slice() {
+            [crate::query::Step::Forward { field, .. }] => *field,
+            _ => {
+                return Err(Error::Usage(format!(
+                    "related() on {} needs one forward relation of it",
+                    Self::META.name
+                )))
+            }
+        };
+        let key = self.value_of(field.name).unwrap_or(Value::Null);
+        if matches!(key, Value::Null) {
+            return Err(Error::RelatedObjectDoesNotExist {
+                model: Self::META.name,
+                accessor: field.name,
+            });
+        }
+        let target = field.target_field().unwrap_or_else(|| T::META.pk_field());
+        QuerySet::<T>::new()
+            .filter(crate::query::Q::column_eq(T::META, target, key))
+            .get(db)
+    }
 }
 
 impl<T: Record> Model for T {}

@@ -53,7 +53,11 @@ pub(crate) fn full_clean<M: Model>(db: &Db, obj: &M) -> Result<()> {
             if crate::exec::exists_dyn(db, m, q)? {
                 errors.push((
                     f.name.to_string(),
-                    format!("{} with this {} already exists.", m.name, verbose(f.name)),
+                    format!(
+                        "{} with this {} already exists.",
+                        capfirst(m.verbose_name),
+                        capfirst(&f.name.replace('_', " "))
+                    ),
                 ));
             }
         }
@@ -116,13 +120,14 @@ fn check_relation<M: Model>(
     )))
 }
 
-fn verbose(name: &str) -> String {
-    let mut s = name.replace('_', " ");
-    if let Some(first) = s.get(0..1) {
-        let up = first.to_uppercase();
-        s.replace_range(0..1, &up);
+/// Django's `capfirst`: the first character in upper case (a verbose name
+/// in a message: "Grand parent", "Email").
+fn capfirst(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
-    s
 }
 
 /// `max_length` and blank checks for one text value (called by the derive).

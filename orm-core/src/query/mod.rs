@@ -190,13 +190,31 @@ impl Path {
         };
         for name in names.split("__") {
             let at = path.end();
+            let choices = || {
+                let c = relation_choices(at);
+                match c.is_empty() {
+                    true => "(none)".to_string(),
+                    false => c.join(", "),
+                }
+            };
             match resolve_name(at, name) {
                 Some(Resolved::Step(s)) => path.steps.push(s),
+                // Django's two messages: a field that is not a relation, and
+                // a name that is not a field.
+                Some(Resolved::Field(_, f)) if method == "select_related" && f.name == name => {
+                    return Err(Error::Field {
+                        message: format!(
+                            "Non-relational field given in select_related: '{}'. Choices are: {}",
+                            f.name,
+                            choices()
+                        ),
+                    })
+                }
                 _ => {
                     return Err(Error::Field {
                         message: format!(
                             "Invalid field name(s) given in {method}: '{name}'. Choices are: {}",
-                            relation_choices(at).join(", ")
+                            choices()
                         ),
                     })
                 }
@@ -258,14 +276,21 @@ pub(crate) fn relation_choices(model: &'static ModelMeta) -> Vec<&'static str> {
     out
 }
 
-fn field_choices(model: &'static ModelMeta) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::new();
+/// Names usable in a lookup from `model`, sorted, as listed in Django's
+/// "Cannot resolve keyword" `FieldError`: every field of the model and its
+/// ancestors, a relation's attname too (`chef_id`, `place_ptr_id`), and the
+/// reverse relations.
+fn field_choices(model: &'static ModelMeta) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
     for m in model.chain() {
         for f in m.fields.iter() {
-            out.push(f.name);
+            out.push(f.name.to_string());
+            if f.relation.is_some() {
+                out.push(format!("{}_id", f.name));
+            }
         }
     }
-    out.extend(relation_choices(model));
+    out.extend(relation_choices(model).into_iter().map(str::to_string));
     out.sort_unstable();
     out.dedup();
     out
@@ -1315,6 +1340,9 @@ pub struct Spec {
     pub(crate) offset: Option<u64>,
     pub(crate) related: Vec<RelatedSpec>,
     pub(crate) prefetch: Vec<RelatedSpec>,
+    /// Leaves out the model's default ordering (`Meta.ordering`), as
+    /// Django's `get()` does.
+    pub(crate) unordered: bool,
 }
 
 /// A lazy query on model `M` (Django's `QuerySet`). Nothing runs until a

@@ -11,7 +11,7 @@ use rusqlite::types::Value;
 use crate::error::{Error, Result};
 use crate::meta::types::ColumnType;
 use crate::meta::{FieldMeta, ModelMeta};
-use crate::query::{check_depth, Lookup, Op, Path, Rhs, Spec, Step, Subquery, Transform, Q};
+use crate::query::{check_depth, Lookup, Op, Order, Path, Rhs, Spec, Step, Subquery, Transform, Q};
 
 /// A column of a table in the plan, by the alias the plan gave the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,10 +134,44 @@ pub(crate) fn resolve_select(model: &'static ModelMeta, spec: &Spec) -> Result<(
         add_related(&mut joins, &mut load, 0, &path.steps, &mut cols);
     }
     let mut w = Where::new(joins);
+    let with_default;
+    let spec = match default_ordering(model, spec)? {
+        Some(s) => {
+            with_default = s;
+            &with_default
+        }
+        None => spec,
+    };
     let mut plan = w.tail(model, spec)?;
     plan.columns = cols;
     w.finish(&mut plan);
     Ok((plan, load))
+}
+
+/// `spec` with the model's default ordering (Django's `Meta.ordering`, the
+/// nearest ancestor's on a multi-table child) when it has no `order_by`;
+/// `None` when that changes nothing. A term naming no field is an
+/// [`Error::Field`] naming the model and the term.
+fn default_ordering(model: &'static ModelMeta, spec: &Spec) -> Result<Option<Spec>> {
+    let terms = model.ordering();
+    if !spec.order.is_empty() || spec.unordered || terms.is_empty() {
+        return Ok(None);
+    }
+    let mut spec = spec.clone();
+    for term in terms {
+        let o = Order::by(term);
+        if let Err(e) = o.target.resolve(model) {
+            return Err(Error::Field {
+                message: format!(
+                    "{}: 'ordering' refers to the nonexistent field, related field, or lookup '{}' ({e})",
+                    model.name,
+                    term.trim_start_matches('-')
+                ),
+            });
+        }
+        spec.order.push(o);
+    }
+    Ok(Some(spec))
 }
 
 /// Resolves the filter, order and limits of `spec` with no columns (the

@@ -161,13 +161,13 @@ impl RootQuery {
             Query::Select(s) => (s.filter.is_none(), matches!(s.filter, Some(Expr::False))),
             _ => (false, false),
         };
+        // The statement reads the model's table; joined tables (an ancestor
+        // a filter names) are in `read`.
         let mut reads = Reads::default();
-        for m in model.chain() {
-            reads.add(m, m.pk_field().column);
-        }
+        reads.add(model, model.pk_field().column);
+        // Exactly what the statement reads: the child's own table does not
+        // read its parent's (a delete of the parent rows may run first).
         for (table, column) in read {
-            // Conservative: a table reached also reads its ancestors' keys.
-            reads.chain_keys(table);
             reads.add(table, column);
         }
         Ok(RootQuery {

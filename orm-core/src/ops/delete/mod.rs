@@ -80,13 +80,35 @@ pub(crate) fn delete_instance<M: Model>(
     obj: &mut M,
     keep_parents: bool,
 ) -> Result<Deleted> {
+    let pk_field = M::META.pk_field();
     let pk = obj.pk().ok_or(Error::DeleteUnsaved {
         model: M::META.name,
-        pk: M::META.pk_field().name,
+        // Django names the attname: `place_ptr_id` for a parent link.
+        pk: match pk_field.relation {
+            Some(_) => pk_field.column,
+            None => pk_field.name,
+        },
     })?;
-    let deleted = delete(db, M::META, Atom::Values(vec![pk]), keep_parents)?;
+    let mut deleted = delete(db, M::META, Atom::Values(vec![pk]), keep_parents)?;
+    // Django's single-instance fast path counts the model even when the row
+    // was already gone: `(0, {"app.Profile": 0})`.
+    if deleted.per_model.is_empty() && fast_deletable(db, M::META) {
+        deleted.per_model.push((M::META.label(), 0));
+    }
     obj.set_pk(None);
     Ok(deleted)
+}
+
+/// Django's `Collector.can_fast_delete` for an instance: no delete hooks, no
+/// multi-table parent, and nothing points at the model but `DO_NOTHING`
+/// relations.
+fn fast_deletable(db: &Db, model: &'static ModelMeta) -> bool {
+    model.parent().is_none()
+        && !db.hooks.has_delete_hooks(model)
+        && crate::meta::registry::registry()
+            .reverse_of(model)
+            .iter()
+            .all(|r| matches!(r.rel.on_delete, crate::meta::OnDelete::DoNothing))
 }
 
 /// Deletes every row a query matches.
@@ -100,7 +122,7 @@ fn delete(db: &Db, model: &'static ModelMeta, root: Atom, keep_parents: bool) ->
     // Which rows, and the rules met on the way (metadata only).
     let collector = Collector::collect(model, root, keep_parents);
     // What to store first, and in which order to write (metadata only).
-    let plan = Plan::new(&collector);
+    let plan = Plan::new(&collector, &|m| db.hooks.has_delete_hooks(m));
     if plan.is_empty() {
         return Ok(Deleted::default());
     }

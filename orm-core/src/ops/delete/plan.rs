@@ -142,6 +142,12 @@ pub(super) struct Plan<'c> {
     writes: Vec<Write>,
     protect: Vec<Protect>,
     restrict: Vec<Restrict>,
+    /// The tables with delete hooks (their rows are loaded; Django cannot
+    /// fast-delete them).
+    hooked: Vec<&'static ModelMeta>,
+    /// The deleted tables in Django's order (fast deletes, then
+    /// `Collector.sort()`'s), which the counts follow.
+    pub(super) django_order: Vec<&'static ModelMeta>,
 }
 
 /// Subqueries a component's keys may nest, written inline, before they are
@@ -156,7 +162,9 @@ const MAX_NESTING: usize = 32;
 pub(super) const MAX_PARAMS: usize = 999;
 
 impl<'c> Plan<'c> {
-    pub(super) fn new(c: &'c Collector) -> Plan<'c> {
+    /// `hooked` tells the tables with delete hooks, which decide Django's
+    /// order (see [`Plan::preferred_order`]).
+    pub(super) fn new(c: &'c Collector, hooked: &dyn Fn(&ModelMeta) -> bool) -> Plan<'c> {
         let comp = CompPlan {
             live: false,
             set: usize::MAX,
@@ -169,8 +177,16 @@ impl<'c> Plan<'c> {
             writes: Vec::new(),
             protect: Vec::new(),
             restrict: Vec::new(),
+            hooked: Vec::new(),
+            django_order: Vec::new(),
         };
         plan.liveness();
+        plan.hooked = c
+            .comps
+            .iter()
+            .map(|comp| comp.table)
+            .filter(|t| hooked(t))
+            .collect();
         if plan.is_empty() {
             return plan;
         }
@@ -443,81 +459,181 @@ impl<'c> Plan<'c> {
         (0..self.writes.len())
             .map(|b| {
                 let w = &self.writes[b];
-                (0..self.writes.len())
+                let mut before: Vec<usize> = (0..self.writes.len())
                     .filter(|&a| a != b && reads[a].hit(w.table(), w.column()))
-                    .collect()
+                    .collect();
+                // SET or SET_DEFAULT writes one value into a UNIQUE column:
+                // the rows of that table this delete removes go first, or
+                // two of them set to the same value would break the
+                // constraint although one is about to go.
+                if let Write::Update { value, .. } = w {
+                    if !matches!(value, Value::Null) {
+                        let deletes: Vec<usize> = (0..self.writes.len())
+                            .filter(|&a| {
+                                matches!(&self.writes[a], Write::Delete { table } if table.is(w.table()))
+                                    && !before.contains(&a)
+                            })
+                            .collect();
+                        before.extend(deletes);
+                    }
+                }
+                before
             })
             .collect()
     }
 
-    /// `soft[b]` lists the deletes Django would run before delete `b`:
-    /// dependents (rows pointing at `b`'s rows) and multi-table children.
-    fn soft_edges(&self) -> Vec<Vec<usize>> {
-        let index = |t: &ModelMeta| {
+    /// The order Django's `Collector.delete` runs these writes in: the fast
+    /// deletes (tables with no hooks that nothing but DO_NOTHING points at,
+    /// reached through CASCADE) in the order they were found, the SET_*
+    /// updates, then the other deletes in `Collector.sort()`'s order over
+    /// the order the collector found the models in (a model's parents
+    /// before the models pointing at it), each once the models it depends
+    /// on are gone (rows pointing at it through a non-nullable CASCADE, its
+    /// multi-table children, RESTRICT sources).
+    fn preferred_order(&self) -> Vec<usize> {
+        let c = self.c;
+        let n = c.comps.len();
+        // The collector's discovery order, Django's way: parents first.
+        let mut seen = vec![false; n];
+        let mut comp_order = Vec::with_capacity(n);
+        let mut stack = vec![0];
+        while let Some(i) = stack.pop() {
+            if i >= n || seen[i] {
+                continue;
+            }
+            seen[i] = true;
+            comp_order.push(i);
+            let reached = |up: bool| {
+                (0..n).filter(move |&k| {
+                    c.comps[k].atoms.iter().any(|a| match a {
+                        Atom::Up(from) if up => from.selects(&c.comps[i]),
+                        Atom::Via { from, .. } if !up => from.selects(&c.comps[i]),
+                        _ => false,
+                    })
+                })
+            };
+            // Pushed in reverse: the stack pops parents first, then the
+            // relations in the order they were met.
+            let mut next: Vec<usize> = reached(true).chain(reached(false)).collect();
+            next.reverse();
+            stack.extend(next);
+        }
+        comp_order.extend((0..n).filter(|&i| !seen[i]));
+        let mut tables: Vec<&'static ModelMeta> = Vec::new();
+        for &i in &comp_order {
+            let t = c.comps[i].table;
+            if self.comps[i].live && !tables.iter().any(|x| x.is(t)) {
+                tables.push(t);
+            }
+        }
+        let fast = |t: &'static ModelMeta| self.fast(t);
+        // Dependencies between the collected (not fast) models.
+        let mut deps: Vec<(&'static ModelMeta, &'static ModelMeta)> = Vec::new();
+        for (k, comp) in c.comps.iter().enumerate() {
+            if !self.comps[k].live {
+                continue;
+            }
+            for a in self.live_atoms(k) {
+                match a {
+                    Atom::Via { rel, from } if !rel.field.null => {
+                        deps.push((from.table, comp.table))
+                    }
+                    Atom::Up(from) => deps.push((comp.table, from.table)),
+                    _ => {}
+                }
+            }
+        }
+        deps.extend(c.restrict.iter().map(|r| (r.rel.target, r.rel.source)));
+        let data: Vec<&'static ModelMeta> = tables.iter().copied().filter(|t| !fast(t)).collect();
+        let mut sorted: Vec<&'static ModelMeta> = Vec::new();
+        while sorted.len() < data.len() {
+            let mut found = false;
+            for &t in &data {
+                if sorted.iter().any(|x| x.is(t)) {
+                    continue;
+                }
+                let waiting = deps.iter().any(|(m, d)| {
+                    m.is(t) && !d.is(t) && !fast(d) && !sorted.iter().any(|x| x.is(d))
+                });
+                if !waiting {
+                    sorted.push(t);
+                    found = true;
+                }
+            }
+            if !found {
+                // Django keeps the collection order then.
+                sorted = data.clone();
+                break;
+            }
+        }
+        let delete_of = |t: &ModelMeta| {
             self.writes
                 .iter()
                 .position(|w| matches!(w, Write::Delete { table } if table.is(t)))
         };
-        let mut edges: Vec<(&'static ModelMeta, &'static ModelMeta)> = Vec::new();
-        for (i, comp) in self.c.comps.iter().enumerate() {
-            if !self.comps[i].live {
-                continue;
-            }
-            for a in self.live_atoms(i) {
-                let (before, after) = match a {
-                    Atom::Via { from, .. } => (comp.table, from.table),
-                    Atom::Up(from) => (from.table, comp.table),
-                    _ => continue,
-                };
-                edges.push((before, after));
-            }
-        }
-        // Django's RESTRICT handler records a dependency too.
-        edges.extend(self.c.restrict.iter().map(|r| (r.rel.source, r.rel.target)));
-        let mut soft = vec![Vec::new(); self.writes.len()];
-        for (before, after) in edges {
-            if let (Some(x), Some(y)) = (index(before), index(after)) {
-                if x != y && !soft[y].contains(&x) {
-                    soft[y].push(x);
-                }
-            }
-        }
-        soft
+        let mut out: Vec<usize> = tables
+            .iter()
+            .filter(|t| fast(t))
+            .filter_map(|t| delete_of(t))
+            .collect();
+        out.extend(
+            (0..self.writes.len()).filter(|&i| matches!(self.writes[i], Write::Update { .. })),
+        );
+        out.extend(sorted.iter().filter_map(|t| delete_of(t)));
+        // Anything left (cannot happen: every delete's table is live).
+        let rest: Vec<usize> = (0..self.writes.len())
+            .filter(|i| !out.contains(i))
+            .collect();
+        out.extend(rest);
+        out
     }
 
-    /// Orders the writes: updates first, then deletes in passes over the
-    /// collection order, each delete once its dependents are gone (Django's
-    /// `Collector.sort`), never before a write that reads what it writes.
-    /// `None` when the read constraints form a cycle.
-    fn try_order(&self, hard: &[Vec<usize>], soft: &[Vec<usize>]) -> Option<Vec<usize>> {
+    /// Django's `can_fast_delete` for the rows of `table` a CASCADE reaches:
+    /// no delete hooks, reached only through CASCADE relations (a parent
+    /// link being one, for a multi-table child), and nothing pointing at it
+    /// or its ancestors but DO_NOTHING.
+    fn fast(&self, table: &'static ModelMeta) -> bool {
+        use crate::meta::registry::registry;
+        let comps: Vec<&super::collect::Comp> = self
+            .c
+            .comps
+            .iter()
+            .enumerate()
+            .filter(|(i, comp)| self.comps[*i].live && comp.table.is(table))
+            .map(|(_, comp)| comp)
+            .collect();
+        let kinds_ok = comps.iter().all(|comp| match comp.kind {
+            Kind::Own => table.parent().is_none(),
+            Kind::Linked => true,
+            Kind::Root | Kind::Up => false,
+        });
+        let nothing_points = |m: &'static ModelMeta, skip_links: bool| {
+            registry()
+                .reverse_of(m)
+                .iter()
+                .filter(|r| !(skip_links && r.rel.parent_link))
+                .all(|r| matches!(r.rel.on_delete, OnDelete::DoNothing))
+        };
+        !self.hooked.iter().any(|h| h.is(table))
+            && kinds_ok
+            && nothing_points(table, false)
+            && table.chain().skip(1).all(|a| nothing_points(a, true))
+    }
+
+    /// Orders the writes: [`Plan::preferred_order`], except that a write
+    /// never runs after a write to what it reads. `None` when the read
+    /// constraints form a cycle.
+    fn try_order(&self, hard: &[Vec<usize>], preferred: &[usize]) -> Option<Vec<usize>> {
         let n = self.writes.len();
-        let is_update = |i: usize| matches!(self.writes[i], Write::Update { .. });
         let mut done = vec![false; n];
         let mut out = Vec::with_capacity(n);
-        let ready =
-            |done: &[bool], i: usize, edges: &[Vec<usize>]| edges[i].iter().all(|&p| done[p]);
         while out.len() < n {
-            let mut progress = false;
-            for i in 0..n {
-                if !done[i] && is_update(i) && ready(&done, i, hard) {
-                    done[i] = true;
-                    out.push(i);
-                    progress = true;
-                }
-            }
-            for i in 0..n {
-                if !done[i] && !is_update(i) && ready(&done, i, hard) && ready(&done, i, soft) {
-                    done[i] = true;
-                    out.push(i);
-                    progress = true;
-                }
-            }
-            if !progress {
-                // A cycle of dependents (Django breaks it arbitrarily too).
-                let i = (0..n).find(|&i| !done[i] && ready(&done, i, hard))?;
-                done[i] = true;
-                out.push(i);
-            }
+            let next = preferred
+                .iter()
+                .copied()
+                .find(|&i| !done[i] && hard[i].iter().all(|&p| done[p]))?;
+            done[next] = true;
+            out.push(next);
         }
         Some(out)
     }
@@ -526,10 +642,18 @@ impl<'c> Plan<'c> {
     /// component the writes in the cycle read (dependencies first, only one
     /// still reading a table) and tries again. Puts the writes in that order.
     fn order_writes(&mut self) {
-        let soft = self.soft_edges();
+        let preferred = self.preferred_order();
+        self.django_order = preferred
+            .iter()
+            .map(|&i| &self.writes[i])
+            .filter_map(|w| match w {
+                Write::Delete { table } => Some(*table),
+                Write::Update { .. } => None,
+            })
+            .collect();
         let order = loop {
             let hard = self.hard_edges();
-            if let Some(order) = self.try_order(&hard, &soft) {
+            if let Some(order) = self.try_order(&hard, &preferred) {
                 break order;
             }
             let nodes: Vec<usize> = (0..self.writes.len()).collect();
@@ -554,7 +678,7 @@ impl<'c> Plan<'c> {
                     // Nothing left to store (a to_field read in a cycle of
                     // updates): keep Django's order.
                     let none = vec![Vec::new(); self.writes.len()];
-                    break self.try_order(&none, &soft).unwrap_or_default();
+                    break self.try_order(&none, &preferred).unwrap_or_default();
                 }
             }
         };
@@ -629,12 +753,6 @@ impl Reads {
         let entry = (table, Some(col));
         if !self.cols.iter().any(|(t, c)| t.is(table) && *c == entry.1) {
             self.cols.push(entry);
-        }
-    }
-
-    pub(super) fn chain_keys(&mut self, m: &'static ModelMeta) {
-        for a in m.chain() {
-            self.add(a, a.pk_field().column);
         }
     }
 
@@ -767,7 +885,7 @@ mod tests {
     /// The steps of the plan, in words.
     fn steps(model: &'static ModelMeta) -> Vec<String> {
         let c = Collector::collect(model, Atom::Values(vec![Value::Integer(1)]), false);
-        let plan = Plan::new(&c);
+        let plan = Plan::new(&c, &|_| false);
         let name = |i: usize| c.comps[i].table.name;
         plan.steps()
             .iter()
@@ -798,8 +916,10 @@ mod tests {
                 "store the fixpoint of Link",
                 "check PROTECT Guard.head",
                 "set Mark.link to Null",
-                "delete Link",
+                // Django: a nullable CASCADE records no dependency, so the
+                // collection order (Head first) stands.
                 "delete Head",
+                "delete Link",
                 "clear the key table",
             ]
         );
@@ -825,6 +945,10 @@ mod tests {
             &[],
             0,
             None,
+            "t",
+            "ts",
+            &[],
+            ("", 0),
         )));
         r.add(m, "a");
         assert!(r.hit(m, None));

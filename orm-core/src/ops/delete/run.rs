@@ -183,6 +183,12 @@ fn execute(db: &Db, plan: &Plan<'_>, rendered: &[Rendered], base: i64) -> Result
         }
     }
 
+    // The counts in Django's order, whatever order the reads forced.
+    let order = &plan.django_order;
+    deleted
+        .per_model
+        .sort_by_key(|(label, _)| order.iter().position(|t| &t.label() == label));
+
     let clear = rendered
         .iter()
         .filter(|r| matches!(r.step, Step::ClearKeyTable));
