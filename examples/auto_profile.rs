@@ -5,6 +5,7 @@
 //!
 //! Run with `cargo run --example auto_profile`.
 
+use chrono::NaiveDate;
 use orm_core::prelude::*;
 
 /// Django's `auth.User`, reduced to what the tutorials use.
@@ -25,8 +26,8 @@ pub struct Profile {
     #[one_to_one(on_delete = "cascade", related_name = "profile")]
     pub user: OneToOne<User>,
     pub bio: Option<String>,
-    #[field(db_type = "date")]
-    pub date_of_birth: Option<String>,
+    /// `DateField(null=True, blank=True)`
+    pub date_of_birth: Option<NaiveDate>,
 }
 
 /// The seed's `signals.py`, registered on one database handle (Django's

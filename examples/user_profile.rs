@@ -3,6 +3,7 @@
 //!
 //! Run with `cargo run --example user_profile`.
 
+use chrono::NaiveDate;
 use orm_core::prelude::*;
 
 /// Django's `auth.User`, reduced to what the tutorials use.
@@ -23,8 +24,8 @@ pub struct Profile {
     #[one_to_one(on_delete = "cascade", related_name = "profile")]
     pub user: OneToOne<User>,
     pub bio: Option<String>,
-    #[field(db_type = "date")]
-    pub date_of_birth: Option<String>,
+    /// `DateField(null=True, blank=True)`
+    pub date_of_birth: Option<NaiveDate>,
 }
 
 fn main() -> orm_core::Result<()> {
@@ -50,7 +51,7 @@ fn main() -> orm_core::Result<()> {
         id: None,
         user: OneToOne::to(&user),
         bio: Some("Hello, I'm John!".into()),
-        date_of_birth: Some("1990-05-17".into()),
+        date_of_birth: NaiveDate::from_ymd_opt(1990, 5, 17),
     }
     .create(&db)?;
     println!(
@@ -70,6 +71,14 @@ fn main() -> orm_core::Result<()> {
         .get(&db)?;
     let mine = u.profile(&db)?;
     println!("user.profile.bio = {}", mine.bio.as_deref().unwrap_or(""));
+    if let Some(born) = mine.date_of_birth {
+        println!("user.profile.date_of_birth = {born}");
+    }
+    // Profile.objects.filter(date_of_birth__year__lt=2000)
+    let before_2000 = Profile::objects()
+        .filter(Profile::date_of_birth().year().lt(2000))
+        .count(&db)?;
+    println!("profiles born before 2000: {before_2000}");
 
     // The missing profile: user.profile raises, getattr(user, "profile", None) is None.
     match jane.profile(&db) {

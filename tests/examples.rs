@@ -142,6 +142,8 @@ fn user_profile() {
             "profile.user_id = Some(1) (no query)",
             "profile.user.username = johndoe",
             "user.profile.bio = Hello, I'm John!",
+            "user.profile.date_of_birth = 1990-05-17",
+            "profiles born before 2000: 1",
             "jane.profile -> User has no profile.",
             "getattr(jane, \"profile\", None) -> None",
             "second profile for johndoe -> UNIQUE constraint failed: app_profile.user_id",
