@@ -31,18 +31,25 @@ use crate::ops::model::Model;
 impl RowReader<'_, '_> {
     /// Reads the next column into field `field` of `meta`, naming model and
     /// field on failure.
-    #[inline]
+    #[inline(always)]
     pub fn read<T: FieldType>(&mut self, meta: &'static ModelMeta, field: usize) -> Result<T> {
         let i = self.idx;
         self.idx += 1;
-        let v = self
-            .row
-            .get_ref(i)
-            .map_err(|e| field_error(meta, field, e.to_string()))?;
-        // Cannot panic: `field` is the index the derive emitted for a field
-        // of this same `meta`.
-        T::from_stored_field(v, &meta.fields[field])
-            .map_err(|reason| field_error(meta, field, stored_as(v, reason)))
+        let v = match self.row.get_ref(i) {
+            Ok(v) => v,
+            Err(e) => return Err(field_error(meta, field, e.to_string())),
+        };
+        let out = if T::USES_FIELD {
+            // Cannot panic: `field` is the index the derive emitted for a
+            // field of this same `meta`.
+            T::from_stored_field(v, &meta.fields[field])
+        } else {
+            T::from_stored(v)
+        };
+        match out {
+            Ok(x) => Ok(x),
+            Err(reason) => Err(read_error(meta, field, v, reason)),
+        }
     }
 
     /// Skips one column (an implicit parent pointer, read through the parent).
@@ -56,6 +63,12 @@ impl RowReader<'_, '_> {
     pub fn skip_plan(&mut self, plan: &LoadPlan) {
         self.idx += plan.total_width();
     }
+}
+
+#[cold]
+#[inline(never)]
+fn read_error(meta: &'static ModelMeta, field: usize, v: ValueRef<'_>, reason: String) -> Error {
+    field_error(meta, field, stored_as(v, reason))
 }
 
 /// The reason with the stored value's type, as rusqlite words it.
@@ -111,10 +124,12 @@ impl Binder<'_, '_> {
         meta: &'static ModelMeta,
         field: usize,
     ) -> Result<()> {
-        if let Some(f) = meta.fields.get(field) {
-            value
-                .check_field(f)
-                .map_err(|reason| bind_error(meta, field, reason))?;
+        if T::USES_FIELD {
+            if let Some(f) = meta.fields.get(field) {
+                value
+                    .check_field(f)
+                    .map_err(|reason| bind_error(meta, field, reason))?;
+            }
         }
         self.bind(value, meta, field)
     }
@@ -272,13 +287,7 @@ pub trait CacheSlot {
 
 impl<T: Model> CacheSlot for OneToOne<T> {
     fn set_cached(&mut self, obj: Box<dyn std::any::Any + Send + Sync>) -> bool {
-        match obj.downcast::<T>() {
-            Ok(t) => {
-                self.__cache(*t);
-                true
-            }
-            Err(_) => false,
-        }
+        self.__cache_boxed(obj)
     }
 }
 

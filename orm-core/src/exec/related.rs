@@ -365,6 +365,17 @@ impl<T: Record> OneToOne<T> {
         self.cache = cached(obj);
     }
 
+    /// Stores a boxed object in the cache, keeping its box; false (and
+    /// nothing stored) when it is not a `T`.
+    #[doc(hidden)]
+    pub fn __cache_boxed(&mut self, obj: Box<dyn Any + Send + Sync>) -> bool {
+        if !obj.is::<T>() {
+            return false;
+        }
+        self.cache = Cache::Loaded(obj);
+        true
+    }
+
     /// Fills the cache from a `select_related` row.
     #[doc(hidden)]
     pub fn __fill(&mut self, db: &Db, row: &mut RowReader<'_, '_>, plan: &LoadPlan) -> Result<()> {

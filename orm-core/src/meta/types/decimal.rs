@@ -52,6 +52,7 @@ impl ToValue for Decimal {
 
 impl FieldType for Decimal {
     const COLUMN: ColumnType = ColumnType::Decimal;
+    const USES_FIELD: bool = true;
 
     fn from_stored(v: ValueRef<'_>) -> Result<Self, String> {
         match v {

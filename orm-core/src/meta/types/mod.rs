@@ -138,6 +138,7 @@ pub enum Stored<'a> {
 
 impl Stored<'_> {
     /// The owned value.
+    #[inline]
     pub fn into_value(self) -> Value {
         match self {
             Stored::Ref(r) => owned(r),
@@ -179,6 +180,7 @@ pub trait ToValue {
     /// # Errors
     ///
     /// As [`ToValue::to_stored`].
+    #[inline]
     fn to_value(&self) -> Result<Value, String> {
         self.to_stored().map(Stored::into_value)
     }
@@ -232,6 +234,10 @@ pub trait FieldType: ToValue + Sized + Send + Sync + 'static {
     const COLUMN: ColumnType;
     /// True for `Option<T>` (a NULL column).
     const NULLABLE: bool = false;
+    /// True when [`FieldType::from_stored_field`] or
+    /// [`FieldType::check_field`] use the field's options (a decimal's
+    /// digits): the ORM skips looking the field up for the others.
+    const USES_FIELD: bool = false;
 
     /// Reads the value back from what the database stored.
     ///
@@ -276,6 +282,7 @@ pub trait FieldType: ToValue + Sized + Send + Sync + 'static {
 }
 
 /// An owned copy of a borrowed value (invalid UTF-8 text kept as a blob).
+#[inline]
 pub(crate) fn owned(r: ValueRef<'_>) -> Value {
     match r {
         ValueRef::Null => Value::Null,
@@ -301,6 +308,7 @@ pub fn wrong_type(v: ValueRef<'_>) -> String {
 }
 
 /// The text of a stored value.
+#[inline]
 pub fn stored_text<'a>(v: ValueRef<'a>) -> Result<&'a str, String> {
     match v {
         ValueRef::Text(t) => std::str::from_utf8(t).map_err(|e| format!("text is not UTF-8: {e}")),
@@ -326,6 +334,7 @@ impl<T: ToValue> ToValue for Option<T> {
 impl<T: FieldType> FieldType for Option<T> {
     const COLUMN: ColumnType = T::COLUMN;
     const NULLABLE: bool = true;
+    const USES_FIELD: bool = T::USES_FIELD;
     fn from_stored(v: ValueRef<'_>) -> Result<Self, String> {
         match v {
             ValueRef::Null => Ok(None),
@@ -375,6 +384,7 @@ impl ToValue for String {
 
 impl FieldType for String {
     const COLUMN: ColumnType = ColumnType::Text;
+    #[inline]
     fn from_stored(v: ValueRef<'_>) -> Result<Self, String> {
         stored_text(v).map(str::to_owned)
     }
