@@ -62,6 +62,10 @@ pub mod meta;
 mod ops;
 pub mod query;
 mod sql;
+// Files of `FieldFile`/`ImageFile` fields: outside the database layers, it
+// uses only `meta` (the field types) and `error`.
+#[cfg(feature = "files")]
+pub mod storage;
 
 #[doc(hidden)]
 pub mod __private;
@@ -96,7 +100,7 @@ pub mod serde {
 }
 
 pub use delete::Deleted;
-pub use error::{Blocker, Constraint, Error, Result, ValidationErrors};
+pub use error::{Blocker, Constraint, Error, Result, StorageErrorKind, ValidationErrors};
 pub use exec::db::{Captured, Db};
 pub use exec::hooks::Hooks;
 #[cfg(feature = "pool")]
@@ -108,6 +112,10 @@ pub use exec::Stream;
 pub use meta::choices::{ChoiceValue, Choices};
 #[cfg(feature = "json")]
 pub use meta::types::Json;
+#[cfg(feature = "files")]
+pub use meta::types::{FieldFile, ImageFile};
+#[cfg(feature = "files")]
+pub use storage::{FileSystemStorage, Storage};
 pub use meta::types::{ColumnType, FieldType, Stored, ToValue};
 pub use meta::OnDelete;
 pub use ops::model::Model;
