@@ -178,7 +178,10 @@ fn traversal_and_absolute_names_are_refused() {
             s.size(name).err(),
             s.url(name).err(),
         ] {
-            assert_eq!(e.as_ref().and_then(kind), Some(StorageErrorKind::SuspiciousName));
+            assert_eq!(
+                e.as_ref().and_then(kind),
+                Some(StorageErrorKind::SuspiciousName)
+            );
         }
         // The field refuses it through upload_to and the file name alike.
         let mut f = FieldFile::default();
@@ -263,7 +266,10 @@ fn a_model_with_files_saves_loads_and_gives_urls() -> Result<()> {
     bob.resume = Some(resume);
     bob.save(&db)?;
     let mut loaded = Profile::get(&db, bob.id)?;
-    assert_eq!(loaded.resume.as_ref().map(FieldFile::name), Some("resumes/bob.txt"));
+    assert_eq!(
+        loaded.resume.as_ref().map(FieldFile::name),
+        Some("resumes/bob.txt")
+    );
     if let Some(f) = loaded.resume.as_mut() {
         f.delete(&*s)?;
         assert!(f.is_empty());
@@ -291,7 +297,9 @@ fn an_image_field_refuses_content_that_is_not_an_image() -> Result<()> {
     assert_eq!(kind(&e), Some(StorageErrorKind::NotAnImage));
     // A stored file that is not an image is found out when it is measured.
     s.save("avatars/text.png", b"not an image")?;
-    let e = ImageFile::new("avatars/text.png").dimensions(&*s).unwrap_err();
+    let e = ImageFile::new("avatars/text.png")
+        .dimensions(&*s)
+        .unwrap_err();
     assert_eq!(kind(&e), Some(StorageErrorKind::NotAnImage));
     assert!(e.to_string().contains("avatars/text.png"), "{e}");
     Ok(())
@@ -314,7 +322,10 @@ fn deleting_the_row_leaves_the_file() -> Result<()> {
     }
     .create(&db)?;
     p.delete(&db)?;
-    assert!(Profile::objects().filter(Q::kw("username", "cy")).first(&db)?.is_none());
+    assert!(Profile::objects()
+        .filter(Q::kw("username", "cy"))
+        .first(&db)?
+        .is_none());
     assert!(s.exists("avatars/c.png")?);
     Ok(())
 }
@@ -341,7 +352,13 @@ fn a_name_longer_than_the_default_max_length_is_refused() -> Result<()> {
     assert!(v.field("cover").is_empty(), "{e}");
     let e = p.create(&db).unwrap_err();
     assert!(
-        matches!(&e, Error::InvalidValue { field: "resume", .. }),
+        matches!(
+            &e,
+            Error::InvalidValue {
+                field: "resume",
+                ..
+            }
+        ),
         "{e}"
     );
     Ok(())

@@ -112,16 +112,16 @@ pub use exec::Stream;
 pub use meta::choices::{ChoiceValue, Choices};
 #[cfg(feature = "json")]
 pub use meta::types::Json;
+pub use meta::types::{ColumnType, FieldType, Stored, ToValue};
 #[cfg(feature = "files")]
 pub use meta::types::{FieldFile, ImageFile};
-#[cfg(feature = "files")]
-pub use storage::{FileSystemStorage, Storage};
-pub use meta::types::{ColumnType, FieldType, Stored, ToValue};
 pub use meta::OnDelete;
 pub use ops::model::Model;
 pub use orm_derive::{extends, Choices, Model};
 pub use query::{Col, Order, QuerySet, Rel, Q};
 pub use rusqlite::types::{Value, ValueRef};
+#[cfg(feature = "files")]
+pub use storage::{FileSystemStorage, Storage};
 
 /// Everything a model file needs: `use orm_core::prelude::*;`.
 pub mod prelude {

@@ -382,7 +382,9 @@ fn expand_date(upload_to: &str, now: SystemTime) -> Result<String> {
                 return Err(storage_error(
                     upload_to,
                     StorageErrorKind::SuspiciousName,
-                    format!("unsupported format '%{f}' in upload_to (use %Y, %m, %d, %H, %M, %S or %%)"),
+                    format!(
+                        "unsupported format '%{f}' in upload_to (use %Y, %m, %d, %H, %M, %S or %%)"
+                    ),
                 ));
             }
         }
@@ -403,7 +405,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     // `d` is 1..=31 and `m` 1..=12 by construction.
-    (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
+    (
+        y,
+        u32::try_from(m).unwrap_or(1),
+        u32::try_from(d).unwrap_or(1),
+    )
 }
 
 /// `("archive.tar", ".gz")` for `"archive.tar.gz"`; a leading dot is part of

@@ -134,7 +134,10 @@ impl ColumnType {
 
     /// True for the types that take `max_length` (`varchar(n)`).
     pub const fn is_text(self) -> bool {
-        matches!(self, ColumnType::Text | ColumnType::File | ColumnType::Image)
+        matches!(
+            self,
+            ColumnType::Text | ColumnType::File | ColumnType::Image
+        )
     }
 }
 
@@ -237,7 +240,7 @@ pub trait ToValue {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a model field",
     label = "unsupported field type",
-    note = "field types are integers, f32/f64, bool, String, Vec<u8>, the date, time, UUID, JSON and decimal types of the enabled features, an Option of one of these, OneToOne<T>, or a type of yours implementing `orm_core::FieldType` and `orm_core::ToValue`"
+    note = "field types are integers, f32/f64, bool, String, Vec<u8>, the date, time, UUID, JSON, decimal and file types of the enabled features, an Option of one of these, OneToOne<T>, or a type of yours implementing `orm_core::FieldType` and `orm_core::ToValue`"
 )]
 pub trait FieldType: ToValue + Sized + Send + Sync + 'static {
     /// The logical column type.
