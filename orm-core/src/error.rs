@@ -51,6 +51,21 @@ impl fmt::Display for Constraint {
     }
 }
 
+/// What went wrong with a file, in [`Error::Storage`].
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageErrorKind {
+    /// The name is absolute, climbs out of the storage with `..`, or has no
+    /// file name (Django's `SuspiciousFileOperation`): nothing was touched.
+    SuspiciousName,
+    /// No file of that name in the storage.
+    NotFound,
+    /// An `ImageFile` was given content that is not an image.
+    NotAnImage,
+    /// The file system refused the operation.
+    Io,
+}
+
 /// Validation errors of one instance, collected per field (Django's
 /// `ValidationError.message_dict`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -302,6 +317,18 @@ pub enum Error {
         model: &'static str,
         /// Django's message.
         message: String,
+    },
+
+    /// A file of a `FieldFile` or `ImageFile` could not be stored, read or
+    /// deleted, or its name or content was refused (feature `files`).
+    #[error("file '{name}': {reason}")]
+    Storage {
+        /// The file's name, as given or as stored.
+        name: String,
+        /// What went wrong.
+        kind: StorageErrorKind,
+        /// Why, in words.
+        reason: String,
     },
 
     /// Any other SQLite error.

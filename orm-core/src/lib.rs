@@ -62,6 +62,10 @@ pub mod meta;
 mod ops;
 pub mod query;
 mod sql;
+// Files of `FieldFile`/`ImageFile` fields: outside the database layers, it
+// uses only `meta` (the field types) and `error`.
+#[cfg(feature = "files")]
+pub mod storage;
 
 #[doc(hidden)]
 pub mod __private;
@@ -96,7 +100,7 @@ pub mod serde {
 }
 
 pub use delete::Deleted;
-pub use error::{Blocker, Constraint, Error, Result, ValidationErrors};
+pub use error::{Blocker, Constraint, Error, Result, StorageErrorKind, ValidationErrors};
 pub use exec::db::{Captured, Db};
 pub use exec::hooks::Hooks;
 #[cfg(feature = "pool")]
@@ -109,11 +113,15 @@ pub use meta::choices::{ChoiceValue, Choices};
 #[cfg(feature = "json")]
 pub use meta::types::Json;
 pub use meta::types::{ColumnType, FieldType, Stored, ToValue};
+#[cfg(feature = "files")]
+pub use meta::types::{FieldFile, ImageFile};
 pub use meta::OnDelete;
 pub use ops::model::Model;
 pub use orm_derive::{extends, Choices, Model};
 pub use query::{Col, Order, QuerySet, Rel, Q};
 pub use rusqlite::types::{Value, ValueRef};
+#[cfg(feature = "files")]
+pub use storage::{FileSystemStorage, Storage};
 
 /// Everything a model file needs: `use orm_core::prelude::*;`.
 pub mod prelude {

@@ -20,6 +20,8 @@ use crate::meta::FieldMeta;
 mod chrono;
 #[cfg(feature = "decimal")]
 mod decimal;
+#[cfg(feature = "files")]
+mod files;
 #[cfg(feature = "json")]
 mod json;
 #[cfg(feature = "time")]
@@ -27,6 +29,8 @@ mod time;
 #[cfg(feature = "uuid")]
 mod uuid;
 
+#[cfg(feature = "files")]
+pub use files::{FieldFile, ImageFile};
 #[cfg(feature = "json")]
 pub use json::Json;
 
@@ -70,6 +74,11 @@ pub enum ColumnType {
     Json,
     /// `DecimalField` (`max_digits` and `decimal_places` are the field's).
     Decimal,
+    /// `FileField` (`FieldFile`): the file's name, `varchar(100)` unless
+    /// the field gives a `max_length`.
+    File,
+    /// `ImageField` (`ImageFile`): as `File`.
+    Image,
     /// A relation: the type of the column it points at.
     Relation,
 }
@@ -93,6 +102,7 @@ impl ColumnType {
             ColumnType::Duration => "bigint",
             ColumnType::Uuid => "char(32)",
             ColumnType::Decimal => "decimal",
+            ColumnType::File | ColumnType::Image => "varchar(100)",
             ColumnType::Relation => "",
         }
     }
@@ -116,13 +126,18 @@ impl ColumnType {
             ColumnType::Uuid => "UUIDField",
             ColumnType::Json => "JSONField",
             ColumnType::Decimal => "DecimalField",
+            ColumnType::File => "FileField",
+            ColumnType::Image => "ImageField",
             ColumnType::Relation => "OneToOneField",
         }
     }
 
     /// True for the types that take `max_length` (`varchar(n)`).
     pub const fn is_text(self) -> bool {
-        matches!(self, ColumnType::Text)
+        matches!(
+            self,
+            ColumnType::Text | ColumnType::File | ColumnType::Image
+        )
     }
 }
 
@@ -227,7 +242,7 @@ pub trait ToValue {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a model field",
     label = "unsupported field type",
-    note = "field types are integers, f32/f64, bool, String, Vec<u8>, the date, time, UUID, JSON and decimal types of the enabled features, an Option of one of these, OneToOne<T>, or a type of yours implementing `orm_core::FieldType` and `orm_core::ToValue`"
+    note = "field types are integers, f32/f64, bool, String, Vec<u8>, the date, time, UUID, JSON, decimal and file types of the enabled features, an Option of one of these, OneToOne<T>, or a type of yours implementing `orm_core::FieldType` and `orm_core::ToValue`"
 )]
 pub trait FieldType: ToValue + Sized + Send + Sync + 'static {
     /// The logical column type.
