@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 use orm_core::prelude::*;
+use orm_core::{FileSystemStorage, ImageFile};
 
 /// Django's `auth.User`, reduced to what the tutorials use.
 #[derive(Model, Debug, Clone)]
@@ -26,6 +27,20 @@ pub struct Profile {
     pub bio: Option<String>,
     /// `DateField(null=True, blank=True)`
     pub date_of_birth: Option<NaiveDate>,
+    /// `ImageField(upload_to='profile_pics/', null=True, blank=True)`: the
+    /// row stores the file's name in its storage (`varchar(100)`).
+    pub profile_picture: Option<ImageFile>,
+}
+
+/// A 2x3 PNG header: enough for an image's size to be read.
+fn tiny_png() -> Vec<u8> {
+    let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    b.extend_from_slice(&13u32.to_be_bytes());
+    b.extend_from_slice(b"IHDR");
+    b.extend_from_slice(&2u32.to_be_bytes());
+    b.extend_from_slice(&3u32.to_be_bytes());
+    b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    b
 }
 
 fn main() -> orm_core::Result<()> {
@@ -52,6 +67,7 @@ fn main() -> orm_core::Result<()> {
         user: OneToOne::to(&user),
         bio: Some("Hello, I'm John!".into()),
         date_of_birth: NaiveDate::from_ymd_opt(1990, 5, 17),
+        profile_picture: None,
     }
     .create(&db)?;
     println!(
@@ -74,6 +90,21 @@ fn main() -> orm_core::Result<()> {
     if let Some(born) = mine.date_of_birth {
         println!("user.profile.date_of_birth = {born}");
     }
+
+    // A form upload: profile.profile_picture.save("me.png", content); profile.save()
+    let media = std::env::temp_dir().join(format!("orm-example-media-{}", std::process::id()));
+    let storage = FileSystemStorage::new(&media, "/media/");
+    let mut mine = mine;
+    let mut picture = ImageFile::default();
+    picture.save(&storage, "profile_pics/", "me.png", &tiny_png())?;
+    mine.profile_picture = Some(picture);
+    mine.save(&db)?;
+    let stored = Profile::get(&db, mine.id)?;
+    if let Some(pic) = &stored.profile_picture {
+        let (w, h) = pic.dimensions(&storage)?;
+        println!("profile_picture.url = {} ({w}x{h})", pic.url(&storage)?);
+    }
+    let _ = std::fs::remove_dir_all(&media);
     // Profile.objects.filter(date_of_birth__year__lt=2000)
     let before_2000 = Profile::objects()
         .filter(Profile::date_of_birth().year().lt(2000))
@@ -96,6 +127,7 @@ fn main() -> orm_core::Result<()> {
         user: OneToOne::to(&user),
         bio: None,
         date_of_birth: None,
+        profile_picture: None,
     }
     .create(&db);
     match dup {

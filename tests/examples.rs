@@ -143,6 +143,7 @@ fn user_profile() {
             "profile.user.username = johndoe",
             "user.profile.bio = Hello, I'm John!",
             "user.profile.date_of_birth = 1990-05-17",
+            "profile_picture.url = /media/profile_pics/me.png (2x3)",
             "profiles born before 2000: 1",
             "jane.profile -> User has no profile.",
             "getattr(jane, \"profile\", None) -> None",
