@@ -97,6 +97,7 @@ impl ToValue for FieldFile {
 
 impl FieldType for FieldFile {
     const COLUMN: ColumnType = ColumnType::File;
+    const USES_FIELD: bool = true;
 
     fn from_stored(v: ValueRef<'_>) -> Result<Self, String> {
         stored_text(v).map(FieldFile::new)
@@ -115,6 +116,7 @@ impl ToValue for ImageFile {
 
 impl FieldType for ImageFile {
     const COLUMN: ColumnType = ColumnType::Image;
+    const USES_FIELD: bool = true;
 
     fn from_stored(v: ValueRef<'_>) -> Result<Self, String> {
         stored_text(v).map(ImageFile::new)
