@@ -100,7 +100,9 @@ fn field_error(meta: &'static ModelMeta, field: usize, reason: String) -> Error 
 /// [`FieldMeta::fits`] for a plain field of type `T`: the value must read
 /// back as a `T`, as loading the row would.
 pub fn fits<T: FieldType>(f: &'static FieldMeta, v: &Value) -> Result<(), String> {
-    T::from_stored_field(v.into(), f)?.check_field(f)
+    // Read as given, not at the field's scale (a decimal would be rounded
+    // to its places first and always pass), then checked as a save does.
+    T::from_stored(v.into())?.check_field(f)
 }
 
 /// [`FieldMeta::fits`] for a relation: the value must fit the column it

@@ -201,6 +201,9 @@ pub fn derive(cx: &mut Ctxt, input: &DeriveInput) -> Option<TokenStream> {
                 fn __pre_save(&mut self, adding: bool) {
                     ::orm_core::__private::Record::__pre_save(&mut self.0, adding)
                 }
+                fn __copy_field(&mut self, from: &Self, field: &str) -> bool {
+                    ::orm_core::__private::Record::__copy_field(&mut self.0, &from.0, field)
+                }
             }
 
             #[automatically_derived]

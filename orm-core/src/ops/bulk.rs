@@ -101,6 +101,8 @@ impl<M: Model> QuerySet<M> {
         let mut auto = Vec::new();
         for (i, obj) in objs.iter_mut().enumerate() {
             obj.__prepare_related("bulk_create")?;
+            // Django's insert runs each field's `pre_save(obj, add=True)`.
+            obj.__pre_save(true);
             match obj.pk() {
                 Some(_) => with_pk.push(i),
                 None if pk_field.auto => auto.push(i),

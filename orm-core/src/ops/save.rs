@@ -96,6 +96,13 @@ pub(crate) fn save_fields<M: Model>(db: &Db, obj: &mut M, fields: &[&str]) -> Re
         });
     };
     obj.__prepare_related("save")?;
+    // Django runs `pre_save` for the named fields only: an `auto_now` field
+    // is touched when it is named, and only then.
+    let mut touched = obj.clone();
+    touched.__pre_save(false);
+    for &name in fields {
+        obj.__copy_field(&touched, name);
+    }
     let hooks = db.hooks.has_save_hooks(M::META);
     db.atomic(|db| {
         if hooks {

@@ -26,6 +26,7 @@ pub(crate) fn try_value<T: ToValue + ?Sized>(v: &T) -> std::result::Result<Value
 /// The right-hand side of a lookup from one value.
 fn rhs_of<T: ToValue + ?Sized>(v: &T) -> Rhs {
     match try_value(v) {
+        Ok(Value::Text(t)) if v.__is_json() => Rhs::Json(t),
         Ok(v) => Rhs::Value(v),
         Err(reason) => Rhs::Invalid {
             value: "the value given".into(),
@@ -678,6 +679,9 @@ impl Transform {
 pub enum Rhs {
     /// One bound value.
     Value(Value),
+    /// A JSON document as text (a `serde_json::Value` or `Json<T>` given to
+    /// a lookup): compared as JSON with a JSON key, as its text elsewhere.
+    Json(String),
     /// A list (`in`, `range`).
     List(Vec<Value>),
     /// A subquery selecting one column (`in`).

@@ -84,6 +84,10 @@ pub(crate) enum Cond {
     IExact(ColRef, String),
     /// The JSON key path at the end of the column's transforms is present.
     HasKey(ColRef),
+    /// The JSON key path at the end of the column's transforms holds null.
+    JsonNull(ColRef),
+    /// A JSON key compared with a JSON document (`json_extract(?, '$')`).
+    CmpJson(ColRef, Cmp, String),
 }
 
 /// A resolved query: what to select from which tables, filtered, ordered and
@@ -636,6 +640,39 @@ impl Where {
         let json = func.iter().fold(field.ty, |ty, t| t.output(ty)) == ColumnType::Json;
         if l.op == Op::HasKey || (json && matches!(l.op, Op::Contains)) {
             return self.json_lookup(&path, depth, field, func, l, json);
+        }
+        if let Rhs::Json(text) = &l.rhs {
+            if json && matches!(func.last(), Some(Transform::Key(_))) {
+                // Django's KeyTransformExact: the value compares as JSON
+                // (`json_extract(?, '$')`), and a JSON null matches a key
+                // holding null.
+                let cmp = match l.op {
+                    Op::Exact => Cmp::Eq,
+                    Op::Lt => Cmp::Lt,
+                    Op::Lte => Cmp::Lte,
+                    Op::Gt => Cmp::Gt,
+                    Op::Gte => Cmp::Gte,
+                    op => {
+                        return Err(invalid(
+                            text.clone(),
+                            format!("a JSON value cannot be the right-hand side of {op:?}"),
+                        ))
+                    }
+                };
+                let mut c = self.column(&path, depth, field, loose);
+                c.func = func;
+                if text == "null" && cmp == Cmp::Eq {
+                    return Ok((Cond::JsonNull(c), false));
+                }
+                return Ok((Cond::CmpJson(c, cmp, text.clone()), true));
+            }
+            // Elsewhere a JSON document compares as its text.
+            let as_text = Lookup {
+                target: l.target.clone(),
+                op: l.op,
+                rhs: Rhs::Value(Value::Text(text.clone())),
+            };
+            return self.lookup(model, &as_text, loose);
         }
         let is_null_test = match (&l.op, &l.rhs) {
             (Op::IsNull, Rhs::Value(Value::Integer(i))) => Some(*i != 0),

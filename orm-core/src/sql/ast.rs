@@ -66,6 +66,10 @@ pub(crate) enum Expr {
     Transform(Box<Expr>, Transform),
     /// The JSON value `a` has the key path.
     JsonHasKey(Box<Expr>, Vec<String>),
+    /// `json_type(a, path)`: the JSON type at the key path, NULL when absent.
+    JsonType(Box<Expr>, Vec<String>),
+    /// A JSON document given as a value, read as JSON (`json_extract(?, '$')`).
+    JsonParam(String),
     /// `CASE WHEN a THEN b ... END` (NULL when no branch holds).
     Case(Vec<(Expr, Expr)>),
 }
@@ -636,6 +640,22 @@ impl Writer<'_> {
                 let (head, tail) = self.dialect.transform(t);
                 self.push(head);
                 self.expr(a)?;
+                self.push(tail);
+            }
+            Expr::JsonType(a, path) => {
+                let (head, tail) = self.dialect.json_type();
+                self.push(head);
+                self.expr(a)?;
+                self.push(", ");
+                self.bind(Value::Text(json_path(path)));
+                self.push(tail);
+            }
+            Expr::JsonParam(text) => {
+                let (head, tail) = self.dialect.json_extract();
+                self.push(head);
+                self.bind(Value::Text(text.clone()));
+                self.push(", ");
+                self.bind(Value::Text("$".into()));
                 self.push(tail);
             }
             Expr::JsonHasKey(a, path) => {

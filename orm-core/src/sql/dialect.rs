@@ -184,6 +184,11 @@ pub(crate) trait Dialect: Send + Sync + std::fmt::Debug {
         ("json_extract(", ")")
     }
 
+    /// `json_type(<col>, <path>)`: the JSON type at a path.
+    fn json_type(&self) -> (&'static str, &'static str) {
+        ("json_type(", ")")
+    }
+
     /// `json_type(<col>, <path>) IS NOT NULL`: a key is present.
     fn json_has_key(&self) -> (&'static str, &'static str) {
         ("json_type(", ") IS NOT NULL")

@@ -99,6 +99,23 @@ fn cond(c: &Cond) -> Expr {
             needle: needle.clone(),
         },
         Cond::IExact(c, v) => Expr::IExact(Box::new(col(c)), v.clone()),
+        Cond::CmpJson(c, op, text) => Expr::Cmp(
+            Box::new(col(c)),
+            *op,
+            Box::new(Expr::JsonParam(text.clone())),
+        ),
+        Cond::JsonNull(c) => {
+            let mut inner = c.clone();
+            match inner.func.pop() {
+                Some(Transform::Key(path)) => Expr::Cmp(
+                    Box::new(Expr::JsonType(Box::new(col(&inner)), path)),
+                    sql::Cmp::Eq,
+                    Box::new(Expr::Param(Value::Text("null".into()))),
+                ),
+                // Cannot happen: the resolver builds it on a key path only.
+                _ => Expr::False,
+            }
+        }
         Cond::HasKey(c) => {
             let mut inner = c.clone();
             match inner.func.pop() {

@@ -46,7 +46,14 @@ impl ToValue for Decimal {
                 return Ok(Stored::Owned(Value::Integer(i)));
             }
         }
-        Ok(Stored::Owned(Value::Text(n.to_string())))
+        // A REAL, as the `decimal` column's NUMERIC affinity would make of
+        // the text anyway (exact within the 15 digits checked above), so
+        // it also compares as a number where no column converts it (a JSON
+        // key, an expression).
+        let text = n.to_string();
+        text.parse::<f64>()
+            .map(|r| Stored::Owned(Value::Real(r)))
+            .map_err(|e| format!("{text} cannot be stored as a number: {e}"))
     }
 }
 

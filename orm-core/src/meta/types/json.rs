@@ -49,6 +49,9 @@ impl ToValue for serde_json::Value {
             .map_err(|e| e.to_string())
             .and_then(checked)
     }
+    fn __is_json(&self) -> bool {
+        true
+    }
 }
 
 impl FieldType for serde_json::Value {
@@ -101,6 +104,9 @@ impl<T: Serialize> ToValue for Json<T> {
         serde_json::to_string(&self.0)
             .map_err(|e| e.to_string())
             .and_then(checked)
+    }
+    fn __is_json(&self) -> bool {
+        true
     }
 }
 

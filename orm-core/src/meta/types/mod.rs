@@ -199,6 +199,13 @@ pub trait ToValue {
     fn to_value(&self) -> Result<Value, String> {
         self.to_stored().map(Stored::into_value)
     }
+
+    /// True for a JSON document (`serde_json::Value`, `Json<T>`): a lookup
+    /// on a JSON key then compares it as JSON, not as text.
+    #[doc(hidden)]
+    fn __is_json(&self) -> bool {
+        false
+    }
 }
 
 /// A type a model field can have: Django's field classes, and your own.
@@ -335,6 +342,9 @@ impl<T: ToValue + ?Sized> ToValue for &T {
     fn to_stored(&self) -> Result<Stored<'_>, String> {
         (**self).to_stored()
     }
+    fn __is_json(&self) -> bool {
+        (**self).__is_json()
+    }
 }
 
 impl<T: ToValue> ToValue for Option<T> {
@@ -343,6 +353,9 @@ impl<T: ToValue> ToValue for Option<T> {
             Some(v) => v.to_stored(),
             None => Ok(Stored::Ref(ValueRef::Null)),
         }
+    }
+    fn __is_json(&self) -> bool {
+        self.as_ref().is_some_and(ToValue::__is_json)
     }
 }
 
